@@ -1,0 +1,56 @@
+namespace Ds01.Core.Configuration;
+
+/// <summary>Loads the config files from the config dir, with errors that say which path was looked for.</summary>
+public sealed class ConfigStore
+{
+    private readonly Ds01Paths _paths;
+    private ResourceLimitsConfig? _limits;
+
+    public ConfigStore(Ds01Paths paths) => _paths = paths;
+
+    public Ds01Paths Paths => _paths;
+
+    public ResourceLimitsConfig ResourceLimits => _limits ??= LoadResourceLimits();
+
+    private ResourceLimitsConfig LoadResourceLimits()
+    {
+        var file = RequireFile(_paths.ResourceLimitsFile);
+        return ResourceLimitsConfig.Parse(file, File.ReadAllText(file));
+    }
+
+    public string RequireFile(string file)
+    {
+        if (!Directory.Exists(_paths.ConfigDir))
+            throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "ConfigDirectoryNotFound",
+                $"The Ds01 config directory '{_paths.ConfigDir}' does not exist.", _paths.ConfigDir,
+                $"Create it with a resource-limits.yaml (see config/ in the Ds01 sources), or point ${Ds01Paths.ConfigDirVariable} at the directory that holds it.");
+        if (!File.Exists(file))
+            throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "ConfigFileNotFound",
+                $"The config file '{file}' does not exist.", file,
+                $"Copy config/{Path.GetFileName(file)} from the Ds01 sources into '{_paths.ConfigDir}', or set ${Ds01Paths.ConfigDirVariable}.");
+        return file;
+    }
+
+    /// <summary>Every problem in every config file that exists in the directory (or the missing-dir problem).</summary>
+    public static IReadOnlyList<ConfigProblem> Validate(string configDir)
+    {
+        var problems = new List<ConfigProblem>();
+        if (!Directory.Exists(configDir))
+        {
+            problems.Add(new ConfigProblem(configDir, 0, 0, "ConfigDirectoryNotFound",
+                $"the config directory does not exist; set ${Ds01Paths.ConfigDirVariable} or create it"));
+            return problems;
+        }
+        var limits = Path.Combine(configDir, "resource-limits.yaml");
+        if (!File.Exists(limits))
+            problems.Add(new ConfigProblem(limits, 0, 0, "ConfigFileNotFound", "resource-limits.yaml is missing"));
+        else
+            problems.AddRange(ResourceLimitsConfig.Validate(limits, File.ReadAllText(limits)));
+        foreach (var validator in ExtraValidators)
+            problems.AddRange(validator(configDir));
+        return problems;
+    }
+
+    /// <summary>Other config files (gpu-config.yaml, the image catalog) register their checks here.</summary>
+    public static readonly List<Func<string, IEnumerable<ConfigProblem>>> ExtraValidators = new();
+}

@@ -1,0 +1,243 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Ds01.Core.Configuration;
+
+/// <summary>The limits one scope (defaults, a group or a user) sets; a key present with value null means unlimited.</summary>
+public sealed class LimitSet
+{
+    public static readonly LimitSet Empty = new(new Dictionary<string, object?>());
+
+    public LimitSet(IReadOnlyDictionary<string, object?> values) => Values = values;
+
+    public IReadOnlyDictionary<string, object?> Values { get; }
+
+    public bool TryGet(string key, out object? value) => Values.TryGetValue(key, out value);
+}
+
+public sealed record GroupConfig(string Name, LimitSet Limits, IReadOnlyList<string> Members);
+
+public sealed record UserConfig(string Name, LimitSet Limits, string? Group);
+
+/// <summary>resource-limits.yaml, validated.</summary>
+public sealed class ResourceLimitsConfig
+{
+    public ResourceLimitsConfig(string file, LimitSet defaults, IReadOnlyDictionary<string, GroupConfig> groups,
+        IReadOnlyDictionary<string, UserConfig> users, string? defaultGroup, IReadOnlyList<string> admins,
+        string? workspaceRoot, IReadOnlyList<string> allowedMountRoots)
+    {
+        File = file; Defaults = defaults; Groups = groups; Users = users; DefaultGroup = defaultGroup; Admins = admins;
+        WorkspaceRoot = workspaceRoot; AllowedMountRoots = allowedMountRoots;
+    }
+
+    public string File { get; }
+    public LimitSet Defaults { get; }
+    public IReadOnlyDictionary<string, GroupConfig> Groups { get; }
+    public IReadOnlyDictionary<string, UserConfig> Users { get; }
+    public string? DefaultGroup { get; }
+    public IReadOnlyList<string> Admins { get; }
+    /// <summary>Host path template mounted at /workspace; {user}, {uid}, {home} and {project} are filled in.</summary>
+    public string? WorkspaceRoot { get; }
+    /// <summary>Path templates under which -Workspace and -DataPath may point.</summary>
+    public IReadOnlyList<string> AllowedMountRoots { get; }
+
+    public const string DefaultWorkspaceRoot = "{home}/workspace/{project}";
+
+    public static ResourceLimitsConfig Parse(string file, string text)
+    {
+        var src = YamlSource.Load(file, text);
+        var result = Read(src);
+        if (src.Problems.Count > 0 || result is null) throw new ConfigException(src.Problems.ToList());
+        return result;
+    }
+
+    /// <summary>Every problem in the text, without throwing.</summary>
+    public static IReadOnlyList<ConfigProblem> Validate(string file, string text)
+    {
+        var src = YamlSource.Load(file, text);
+        Read(src);
+        return src.Problems;
+    }
+
+    private static readonly string[] TopKeys =
+        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots" };
+
+    private static ResourceLimitsConfig? Read(YamlSource src)
+    {
+        var root = src.RootMapping();
+        if (root is null) return null;
+
+        var defaults = LimitSet.Empty;
+        var groups = new Dictionary<string, GroupConfig>(StringComparer.Ordinal);
+        var groupNodes = new Dictionary<string, YamlNode>();
+        var users = new Dictionary<string, UserConfig>(StringComparer.Ordinal);
+        var userGroupRefs = new List<(string group, YamlNode node, string user)>();
+        string? defaultGroup = null;
+        YamlNode? defaultGroupNode = null;
+        var admins = new List<string>();
+        string? workspaceRoot = null;
+        var mountRoots = new List<string>();
+
+        foreach (var (key, keyNode, value) in src.Entries(root))
+        {
+            switch (key)
+            {
+                case "defaults":
+                    var dm = src.AsMapping(value, "defaults");
+                    if (dm is not null) defaults = ReadLimits(src, dm, "defaults", _ => false);
+                    break;
+                case "groups":
+                    var gm = src.AsMapping(value, "groups");
+                    if (gm is null) break;
+                    foreach (var (gname, gkey, gval) in src.Entries(gm))
+                    {
+                        var members = new List<string>();
+                        var gmap = src.AsMapping(gval, $"group '{gname}'");
+                        if (gmap is null) continue;
+                        var limits = ReadLimits(src, gmap, $"group '{gname}'", k =>
+                        {
+                            if (k.key != "members") return false;
+                            members = src.AsStringList(k.value, $"members of group '{gname}'") ?? members;
+                            return true;
+                        });
+                        groups[gname] = new GroupConfig(gname, limits, members);
+                        groupNodes[gname] = gkey;
+                    }
+                    break;
+                case "users":
+                    var um = src.AsMapping(value, "users");
+                    if (um is null) break;
+                    foreach (var (uname, _, uval) in src.Entries(um))
+                    {
+                        string? group = null;
+                        var umap = src.AsMapping(uval, $"user '{uname}'");
+                        if (umap is null) continue;
+                        var limits = ReadLimits(src, umap, $"user '{uname}'", k =>
+                        {
+                            if (k.key != "group") return false;
+                            group = src.AsString(k.value, $"group of user '{uname}'");
+                            if (group is not null) userGroupRefs.Add((group, k.value, uname));
+                            return true;
+                        });
+                        users[uname] = new UserConfig(uname, limits, group);
+                    }
+                    break;
+                case "default_group":
+                    defaultGroup = src.AsString(value, "default_group");
+                    defaultGroupNode = value;
+                    break;
+                case "admins":
+                    admins = src.AsStringList(value, "admins") ?? admins;
+                    break;
+                case "workspace_root":
+                    workspaceRoot = src.AsString(value, "workspace_root");
+                    if (workspaceRoot is not null && !workspaceRoot.StartsWith("/", StringComparison.Ordinal) &&
+                        !workspaceRoot.StartsWith("{home}", StringComparison.Ordinal))
+                        src.Problem(value, "InvalidValue", "workspace_root must be an absolute path (it may use {home}, {user}, {uid}, {project})");
+                    break;
+                case "allowed_mount_roots":
+                    mountRoots = src.AsStringList(value, "allowed_mount_roots") ?? mountRoots;
+                    break;
+                default:
+                    src.Problem(keyNode, "UnknownKey",
+                        $"unknown key '{key}' at the top level; expected one of: {string.Join(", ", TopKeys)}");
+                    break;
+            }
+        }
+
+        foreach (var (group, node, user) in userGroupRefs)
+            if (!groups.ContainsKey(group))
+                src.Problem(node, "UnknownGroup", $"user '{user}' names group '{group}', which is not defined under groups");
+        if (defaultGroup is not null && defaultGroupNode is not null && !groups.ContainsKey(defaultGroup))
+            src.Problem(defaultGroupNode, "UnknownGroup", $"default_group '{defaultGroup}' is not defined under groups");
+
+        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots);
+    }
+
+    private static LimitSet ReadLimits(YamlSource src, YamlMappingNode map, string scope,
+        Func<(string key, YamlNode value), bool> extra)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, keyNode, value) in src.Entries(map))
+        {
+            if (extra((key, value))) continue;
+            if (!LimitField.ByKey.TryGetValue(key, out var field))
+            {
+                var hint = Suggest(key);
+                src.Problem(keyNode, "UnknownKey", $"unknown key '{key}' in {scope}" +
+                    (hint is null ? $"; known keys: {string.Join(", ", LimitField.All.Select(f => f.Key))}" : $"; did you mean '{hint}'?"));
+                continue;
+            }
+            if (ReadValue(src, field, value, scope, out var parsed)) values[key] = parsed;
+        }
+        return new LimitSet(values);
+    }
+
+    private static bool ReadValue(YamlSource src, LimitField field, YamlNode node, string scope, out object? value)
+    {
+        value = null;
+        var where = $"'{field.Key}' in {scope}";
+        if (YamlSource.IsNull(node) || (node is YamlScalarNode u && u.Value == "unlimited"))
+        {
+            if (field.Type == LimitValueType.Boolean || field.Key == LimitField.Priority)
+            {
+                src.Problem(node, "WrongType", $"{where} cannot be unlimited");
+                return false;
+            }
+            return true; // explicit unlimited
+        }
+        double number;
+        switch (field.Type)
+        {
+            case LimitValueType.Boolean:
+                if (YamlSource.TryBool(node, out var b)) { value = b; return true; }
+                src.Problem(node, "WrongType", $"{where} must be true or false, not '{Text(node)}'");
+                return false;
+            case LimitValueType.Bytes:
+                if (node is YamlScalarNode s && ByteSize.TryParse(s.Value, out var bytes)) { number = bytes; value = bytes; break; }
+                src.Problem(node, "WrongType", $"{where} must be a size such as 32G, 512M or 1T (binary units), not '{Text(node)}'");
+                return false;
+            case LimitValueType.Integer:
+                if (YamlSource.TryNumber(node, out number) && Math.Abs(number % 1) < 1e-12) { value = (long)number; break; }
+                src.Problem(node, "WrongType", $"{where} must be a whole number, not '{Text(node)}'");
+                return false;
+            default:
+                if (YamlSource.TryNumber(node, out number)) { value = number; break; }
+                src.Problem(node, "WrongType", $"{where} must be a number, not '{Text(node)}'");
+                return false;
+        }
+        if (number < 0 || (field.MinExclusive && number <= field.Min) || number < field.Min)
+        {
+            src.Problem(node, number < 0 ? "NegativeLimit" : "OutOfRange",
+                $"{where} is {Text(node)}; it must be {(field.MinExclusive ? "greater than" : "at least")} {field.Min}");
+            value = null;
+            return false;
+        }
+        if (field.Max is { } max && number > max)
+        {
+            src.Problem(node, "OutOfRange", $"{where} is {Text(node)}; it must be at most {max}");
+            value = null;
+            return false;
+        }
+        return true;
+    }
+
+    private static string Text(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : node.NodeType.ToString().ToLowerInvariant();
+
+    // The original DS01 spellings, so admins moving over get a pointed hint.
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["max_runtime_hrs"] = LimitField.MaxRuntimeHours, ["max_runtime_h"] = LimitField.MaxRuntimeHours,
+        ["runtime"] = LimitField.MaxRuntimeHours, ["memory"] = LimitField.MemoryLimit,
+        ["max_cpus"] = LimitField.CpuLimit, ["cpus"] = LimitField.CpuLimit,
+        ["max_gpu_equivalents"] = LimitField.GpuLimit, ["max_gpu_slots_per_container"] = LimitField.MaxGpusPerContainer,
+        ["max_containers_per_user"] = LimitField.MaxContainers, ["idle_timeout_h"] = LimitField.IdleTimeoutHours,
+        ["gpu_hold_after_stop"] = LimitField.GpuHoldAfterStopMinutes, ["shm"] = LimitField.ShmSize,
+    };
+
+    private static string? Suggest(string key)
+    {
+        if (Aliases.TryGetValue(key, out var alias)) return alias;
+        var lower = key.ToLowerInvariant().Replace('-', '_');
+        return LimitField.ByKey.ContainsKey(lower) ? lower : null;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Ds01.Core.Configuration;
+
+/// <summary>
+/// Reads one YAML file into nodes that keep their positions, and collects problems with file, line and column.
+/// Shared by every config reader so their errors look the same.
+/// </summary>
+public sealed class YamlSource
+{
+    private readonly List<ConfigProblem> _problems;
+
+    private YamlSource(string file, YamlNode? root, List<ConfigProblem> problems)
+    {
+        File = file;
+        Root = root;
+        _problems = problems;
+    }
+
+    public string File { get; }
+    public YamlNode? Root { get; }
+    public IReadOnlyList<ConfigProblem> Problems => _problems;
+
+    public static YamlSource Load(string file, string text)
+    {
+        var problems = new List<ConfigProblem>();
+        YamlNode? root = null;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        }
+        catch (YamlException e)
+        {
+            var msg = e.InnerException?.Message ?? e.Message;
+            // YamlDotNet prefixes its own position; ours is in the record already.
+            var idx = msg.IndexOf("): ", StringComparison.Ordinal);
+            if (msg.StartsWith("(", StringComparison.Ordinal) && idx > 0) msg = msg.Substring(idx + 3);
+            problems.Add(new ConfigProblem(file, (int)e.Start.Line, (int)e.Start.Column, "YamlSyntax",
+                $"YAML syntax error: {msg}"));
+        }
+        return new YamlSource(file, root, problems);
+    }
+
+    public void Problem(YamlNode node, string code, string message) =>
+        _problems.Add(new ConfigProblem(File, (int)node.Start.Line, (int)node.Start.Column, code, message));
+
+    public void ProblemAtFile(string code, string message) =>
+        _problems.Add(new ConfigProblem(File, 1, 1, code, message));
+
+    /// <summary>The root as a mapping; an empty file is an empty mapping.</summary>
+    public YamlMappingNode? RootMapping()
+    {
+        if (Root is null) return _problems.Count == 0 ? new YamlMappingNode() : null;
+        if (Root is YamlScalarNode s && string.IsNullOrEmpty(s.Value)) return new YamlMappingNode();
+        if (Root is YamlMappingNode m) return m;
+        Problem(Root, "WrongType", "the top level must be a mapping of keys to values");
+        return null;
+    }
+
+    public static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode s && s.Style == ScalarStyle.Plain &&
+        (s.Value is null || s.Value == "" || s.Value == "~" || s.Value.Equals("null", StringComparison.OrdinalIgnoreCase));
+
+    public IEnumerable<(string Key, YamlScalarNode KeyNode, YamlNode Value)> Entries(YamlMappingNode map)
+    {
+        foreach (var kv in map.Children)
+        {
+            if (kv.Key is not YamlScalarNode k || k.Value is null)
+            {
+                Problem(kv.Key, "WrongType", "keys must be plain names");
+                continue;
+            }
+            yield return (k.Value, k, kv.Value);
+        }
+    }
+
+    public YamlMappingNode? AsMapping(YamlNode node, string what)
+    {
+        if (node is YamlMappingNode m) return m;
+        if (IsNull(node)) return new YamlMappingNode();
+        Problem(node, "WrongType", $"{what} must be a mapping (key: value lines)");
+        return null;
+    }
+
+    public string? AsString(YamlNode node, string what)
+    {
+        if (node is YamlScalarNode s && !IsNull(node)) return s.Value;
+        Problem(node, "WrongType", $"{what} must be a text value");
+        return null;
+    }
+
+    public List<string>? AsStringList(YamlNode node, string what)
+    {
+        if (IsNull(node)) return new List<string>();
+        if (node is not YamlSequenceNode seq)
+        {
+            Problem(node, "WrongType", $"{what} must be a list (- item lines or [a, b])");
+            return null;
+        }
+        var list = new List<string>();
+        foreach (var item in seq.Children)
+        {
+            if (item is YamlScalarNode s && !IsNull(item)) list.Add(s.Value!);
+            else Problem(item, "WrongType", $"each entry of {what} must be a text value");
+        }
+        return list;
+    }
+
+    public static bool TryNumber(YamlNode node, out double value)
+    {
+        value = 0;
+        return node is YamlScalarNode s && s.Style == ScalarStyle.Plain && s.Value is not null &&
+               double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out value) &&
+               !double.IsNaN(value) && !double.IsInfinity(value);
+    }
+
+    public static bool TryBool(YamlNode node, out bool value)
+    {
+        value = false;
+        if (node is not YamlScalarNode s || s.Style != ScalarStyle.Plain || s.Value is null) return false;
+        switch (s.Value.ToLowerInvariant())
+        {
+            case "true": case "yes": case "on": value = true; return true;
+            case "false": case "no": case "off": value = false; return true;
+            default: return false;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+
+namespace Ds01.Core.Naming;
+
+/// <summary>AIME's naming: container tag "name._.uid", image "ds01-{uid}/{project}:latest".</summary>
+public static class ContainerNaming
+{
+    public const string Separator = "._.";
+
+    // Docker's container-name rule, minus '.', so the separator stays unambiguous.
+    private static readonly Regex NamePattern = new("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$", RegexOptions.CultureInvariant);
+    private static readonly Regex ProjectPattern = new("^[a-z0-9][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant);
+
+    public static bool IsValidName(string? name) => name is not null && NamePattern.IsMatch(name);
+
+    public static void ValidateName(string? name)
+    {
+        if (!IsValidName(name))
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidContainerName",
+                $"'{name}' is not a valid container name.", name,
+                "Use letters, digits, '-' and '_' (up to 63 characters), starting with a letter or digit.");
+    }
+
+    public static void ValidateProject(string? project)
+    {
+        if (project is null || !ProjectPattern.IsMatch(project))
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidProjectName",
+                $"'{project}' is not a valid project name.", project,
+                "Use lowercase letters, digits, '-' and '_' (up to 63 characters); it becomes part of an image name.");
+    }
+
+    public static string Tag(string name, int uid) => $"{name}{Separator}{uid}";
+
+    /// <summary>Splits "name._.uid"; a name without the separator (plain docker) gives uid null.</summary>
+    public static (string Name, int? Uid) ParseTag(string tag)
+    {
+        tag = tag.TrimStart('/');
+        var i = tag.LastIndexOf(Separator, StringComparison.Ordinal);
+        if (i < 0) return (tag, null);
+        return int.TryParse(tag.Substring(i + Separator.Length), out var uid) ? (tag.Substring(0, i), uid) : (tag, null);
+    }
+
+    public static string ImageRepository(int uid, string project) => $"ds01-{uid}/{project}";
+    public static string ImageName(int uid, string project) => $"{ImageRepository(uid, project)}:latest";
+}

@@ -1,0 +1,55 @@
+namespace Ds01.Core.Naming;
+
+/// <summary>
+/// Label keys. Ds01 writes DS01's ds01.* schema and AIME's aime.mlc.* (so mlc list/open still see the
+/// containers) and reads ds01.* first, then aime.mlc.USER.
+/// </summary>
+public static class Labels
+{
+    public const string Managed = "ds01.managed";
+    public const string User = "ds01.user";
+    public const string UserId = "ds01.user_id";
+    public const string GroupId = "ds01.group_id";
+    public const string Username = "ds01.username";
+    public const string Name = "ds01.name";
+    public const string Project = "ds01.project";
+    public const string Group = "ds01.group";
+    public const string CreatedAt = "ds01.created_at";
+    public const string Interface = "ds01.interface";
+    public const string Framework = "ds01.framework";
+    public const string CustomImage = "ds01.custom_image";
+    public const string WorkMount = "ds01.work_mount";
+    public const string DataMount = "ds01.data_mount";
+    public const string Slice = "ds01.slice";
+    public const string GpuSlots = "ds01.gpu.slots";
+    public const string GpuUuids = "ds01.gpu.uuids";
+    public const string GpuAllocated = "ds01.gpu.allocated";
+    public const string GpuWeight = "ds01.gpu.weight";
+
+    public const string Aime = "aime.mlc";
+    public const string AimeName = "aime.mlc.NAME";
+    public const string AimeUser = "aime.mlc.USER";
+    public const string AimeVersion = "aime.mlc.VERSION";
+    public const string AimeFramework = "aime.mlc.FRAMEWORK";
+    public const string AimeWorkMount = "aime.mlc.WORK_MOUNT";
+    public const string AimeDataMount = "aime.mlc.DATA_MOUNT";
+    public const string AimeGpus = "aime.mlc.GPUS";
+    public const string AimeDs01Managed = "aime.mlc.DS01_MANAGED";
+    public const string AimeCustomImage = "aime.mlc.CUSTOM_IMAGE";
+
+    // Image labels that select the fast create path (SPEC 2.10).
+    public const string HasUserSetup = "aime.mlc.DS01_HAS_USER_SETUP";
+    public const string ImageUserId = "aime.mlc.DS01_USER_ID";
+    public const string ImageGroupId = "aime.mlc.DS01_GROUP_ID";
+    public const string ImageUsername = "aime.mlc.DS01_USERNAME";
+
+    /// <summary>Owner name: ds01.user, else aime.mlc.USER, else the aime.mlc value.</summary>
+    public static string? Owner(IDictionary<string, string>? labels)
+    {
+        if (labels is null) return null;
+        if (labels.TryGetValue(User, out var u) && !string.IsNullOrEmpty(u)) return u;
+        if (labels.TryGetValue(AimeUser, out u) && !string.IsNullOrEmpty(u)) return u;
+        if (labels.TryGetValue(Aime, out u) && !string.IsNullOrEmpty(u)) return u;
+        return null;
+    }
+}

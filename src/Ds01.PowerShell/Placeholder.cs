@@ -1,0 +1,1 @@
+namespace Ds01.PowerShell; internal static class Placeholder {}

@@ -1,0 +1,1 @@
+namespace Ds01.Tests.Integration; internal static class Placeholder {}
