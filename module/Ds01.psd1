@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'Ds01.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '3f6b8f0e-5d0c-4c57-9b7e-2a1d0c9e4d01'
+    Author               = 'Ds01 developers'
+    CompanyName          = 'Ds01'
+    Copyright            = '(c) Ds01 developers. MIT License.'
+    Description          = 'Share GPU servers fairly and safely on Docker: quota- and MIG-aware containers, images and allocation for ML labs (a re-implementation of DS01 over AIME ML Containers).'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('Ds01.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-Ds01ResourceLimit'
+        'Test-Ds01Config'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('GPU', 'Docker', 'MIG', 'ML', 'Lab', 'Linux')
+            ProjectUri = 'https://github.com/ds01/ds01'
+        }
+    }
+}

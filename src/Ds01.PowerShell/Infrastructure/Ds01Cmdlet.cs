@@ -1,0 +1,71 @@
+using System.Management.Automation;
+using Ds01.Core;
+
+namespace Ds01.PowerShell;
+
+/// <summary>
+/// Base of every Ds01 cmdlet: one session per invocation, cancellation on Ctrl+C, and the mapping from
+/// Core's Ds01Exception to an ErrorRecord with a specific id, category, target and recommended action.
+/// </summary>
+public abstract class Ds01Cmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private Ds01Session? _session;
+
+    protected CancellationToken Cancellation => _cancel.Token;
+
+    protected Ds01Session Session => _session ??= CreateSession();
+
+    private Ds01Session CreateSession()
+    {
+        try { return Ds01Session.FromEnvironment(); }
+        catch (Ds01Exception e) { ThrowTerminatingError(ToErrorRecord(e)); throw; }
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    /// <summary>Runs one record's work; a Ds01Exception becomes a non-terminating error for that record.</summary>
+    protected void Try(Action work)
+    {
+        try { work(); }
+        catch (Ds01Exception e) { WriteError(ToErrorRecord(e)); }
+        catch (AggregateException a) when (a.InnerException is Ds01Exception e) { WriteError(ToErrorRecord(e)); }
+    }
+
+    /// <summary>For failures that make the rest of the command meaningless.</summary>
+    protected void Terminate(Ds01Exception e) => ThrowTerminatingError(ToErrorRecord(e));
+
+    protected static T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+    protected static void Await(Task task) => task.GetAwaiter().GetResult();
+
+    /// <summary>Writes the audit log's own failure as a warning; the action itself already happened.</summary>
+    protected void WarnIfNotLogged(string? logProblem)
+    {
+        if (logProblem is not null) WriteWarning(logProblem);
+    }
+
+    public static ErrorRecord ToErrorRecord(Ds01Exception e)
+    {
+        var record = new ErrorRecord(e, e.ErrorId, Category(e.Kind), e.Target);
+        if (e.RecommendedAction is not null)
+            record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = e.RecommendedAction };
+        return record;
+    }
+
+    public static ErrorCategory Category(Ds01ErrorKind kind) => kind switch
+    {
+        Ds01ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        Ds01ErrorKind.InvalidData => ErrorCategory.InvalidData,
+        Ds01ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        Ds01ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+        Ds01ErrorKind.QuotaExceeded => ErrorCategory.QuotaExceeded,
+        Ds01ErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        Ds01ErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        Ds01ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        Ds01ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        Ds01ErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+        Ds01ErrorKind.NotInstalled => ErrorCategory.NotInstalled,
+        Ds01ErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
+        _ => ErrorCategory.NotSpecified,
+    };
+}

@@ -1,1 +1,0 @@
-namespace Ds01.PowerShell; internal static class Placeholder {}
