@@ -1,0 +1,19 @@
+namespace Ds01.Core.Containers;
+
+/// <summary>What New-Ds01Container asks for; unset values come from config and naming rules.</summary>
+public sealed class ContainerCreateRequest
+{
+    public string Name { get; init; } = "";
+    public string? Image { get; init; }
+    public string? Project { get; init; }
+    public string? Workspace { get; init; }
+    public string? DataPath { get; init; }
+    public int GpuCount { get; init; }
+    public string? Gpu { get; init; }
+    public bool Wait { get; init; }
+    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public string Interface { get; init; } = "atomic";
+}
+
+/// <summary>Create's outcome plus notes for -Verbose (what was skipped and why).</summary>
+public sealed record ContainerCreateResult(Ds01Container Container, IReadOnlyList<string> Notes);

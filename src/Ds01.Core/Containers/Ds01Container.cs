@@ -1,0 +1,33 @@
+namespace Ds01.Core.Containers;
+
+public enum ContainerState { Created, Running, Paused, Stopped }
+
+/// <summary>A user's container as Ds01 shows it: flat properties, so it exports to CSV as is.</summary>
+public sealed class Ds01Container
+{
+    /// <summary>The name the user typed (my-project), not the Docker name.</summary>
+    public string Name { get; init; } = "";
+    /// <summary>The Docker name, AIME style: name._.uid.</summary>
+    public string Tag { get; init; } = "";
+    public string Id { get; init; } = "";
+    public string? User { get; init; }
+    public int? Uid { get; init; }
+    public string? Group { get; init; }
+    public string? Project { get; init; }
+    public string Image { get; init; } = "";
+    public ContainerState State { get; init; }
+    /// <summary>GPU slots held, comma-separated ("0" or "2.1,2.2"); empty if none.</summary>
+    public string Gpu { get; init; } = "";
+    public string GpuUuids { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? StoppedAt { get; init; }
+    public TimeSpan? Uptime { get; init; }
+    public string? Framework { get; init; }
+    public string? Workspace { get; init; }
+    /// <summary>False for containers made by AIME mlc alone (aime.mlc labels only).</summary>
+    public bool IsDs01Managed { get; init; }
+    public string Status { get; init; } = "";
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,27 @@
+using Docker.DotNet.Models;
+using Ds01.Core.Configuration;
+using Ds01.Core.Identity;
+
+namespace Ds01.Core.Containers;
+
+/// <summary>GPU slots chosen for a container, and how they reach it.</summary>
+public sealed record GpuAssignment(IReadOnlyList<string> Slots, IReadOnlyList<string> Uuids, double Weight);
+
+/// <summary>A request for GPUs as part of a create.</summary>
+public sealed record GpuPlacementRequest(UserIdentity User, Ds01ResourceLimit Limits, string ContainerTag, int Count, string? Slot,
+    bool Wait, TimeSpan WaitTimeout);
+
+/// <summary>
+/// The GPU side of create and start. Create runs inside the allocation lock so that choosing the slot and
+/// recording it in the container's labels is one step: no other create can see the slot as free in between.
+/// </summary>
+public interface IGpuPlacement
+{
+    Task<T> AllocateAsync<T>(GpuPlacementRequest request, Func<GpuAssignment, Task<T>> create, CancellationToken ct);
+
+    /// <summary>Fills labels, env and DeviceRequests for the slots.</summary>
+    void Apply(GpuAssignment assignment, CreateContainerParameters parameters);
+
+    /// <summary>Throws if a stopped container's slot went to someone else while its hold had expired.</summary>
+    Task CheckStartAsync(ContainerInspectResponse container, CancellationToken ct);
+}

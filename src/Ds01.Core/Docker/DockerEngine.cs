@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Sockets;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Ds01.Core.Docker;
+
+/// <summary>
+/// The one place that talks to Docker.DotNet. The endpoint is resolved as the docker CLI does (DOCKER_HOST,
+/// then the default socket); the API version is the daemon's own, so an older engine (20.10, API 1.41) works.
+/// </summary>
+public sealed class DockerEngine : IContainerEngine, IDisposable
+{
+    private readonly DockerClient _client;
+    private readonly string _endpoint;
+
+    public DockerEngine(string? endpoint = null)
+    {
+        endpoint ??= Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (string.IsNullOrWhiteSpace(endpoint)) endpoint = "unix:///var/run/docker.sock";
+        _endpoint = endpoint!;
+        try
+        {
+            _client = new DockerClientBuilder().WithEndpoint(new Uri(_endpoint)).WithTimeout(TimeSpan.FromMinutes(10)).Build();
+        }
+        catch (Exception e) when (e is UriFormatException or DockerConfigurationException or ArgumentException)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "DockerEndpointInvalid",
+                $"Cannot use the Docker endpoint '{_endpoint}': {e.Message}", _endpoint,
+                "Set DOCKER_HOST to a unix:// or tcp:// address, or unset it to use /var/run/docker.sock.", e);
+        }
+    }
+
+    public string Endpoint => _endpoint;
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>Maps transport and API failures to errors a user can act on.</summary>
+    private async Task<T> Call<T>(string what, object? target, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerObjectNotFound", $"{what}: {Clean(e)}", target, null, e);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "DockerConflict", $"{what}: {Clean(e)}", target, null, e);
+        }
+        catch (DockerApiException e)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "DockerApiError", $"{what}: {Clean(e)}", target, null, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or TimeoutException
+                                   || (e is TaskCanceledException && e.InnerException is TimeoutException))
+        {
+            throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "DockerUnreachable",
+                $"Cannot reach the Docker engine at {_endpoint}: {e.Message}", _endpoint,
+                "Check that dockerd is running and that you may use its socket (DOCKER_HOST).", e);
+        }
+    }
+
+    private Task Call(string what, object? target, Func<Task> call) =>
+        Call<bool>(what, target, async () => { await call().ConfigureAwait(false); return true; });
+
+    private static string Clean(DockerApiException e)
+    {
+        var body = e.ResponseBody ?? e.Message;
+        const string marker = "\"message\":\"";
+        var i = body.IndexOf(marker, StringComparison.Ordinal);
+        if (i >= 0)
+        {
+            var j = body.IndexOf('"', i + marker.Length);
+            if (j > i) return body.Substring(i + marker.Length, j - i - marker.Length);
+        }
+        return body.Trim();
+    }
+
+    public Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, bool>? labelFilters, CancellationToken ct) =>
+        Call("list containers", null, () => _client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = labelFilters is null ? null : new Dictionary<string, IDictionary<string, bool>> { ["label"] = labelFilters },
+        }, ct));
+
+    public async Task<ContainerInspectResponse?> InspectContainerAsync(string nameOrId, CancellationToken ct)
+    {
+        try
+        {
+            return await Call($"inspect container {nameOrId}", nameOrId, () => _client.Containers.InspectContainerAsync(nameOrId, ct)).ConfigureAwait(false);
+        }
+        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct) =>
+        (await Call($"create container {parameters.Name}", parameters.Name, () => _client.Containers.CreateContainerAsync(parameters, ct)).ConfigureAwait(false)).ID;
+
+    public Task StartContainerAsync(string id, CancellationToken ct) =>
+        Call($"start container {id}", id, () => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct));
+
+    public Task StopContainerAsync(string id, int timeoutSeconds, CancellationToken ct) =>
+        Call($"stop container {id}", id, () => _client.Containers.StopContainerAsync(id,
+            new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Max(0, timeoutSeconds) }, ct));
+
+    public Task KillContainerAsync(string id, CancellationToken ct) =>
+        Call($"kill container {id}", id, () => _client.Containers.KillContainerAsync(id, new ContainerKillParameters(), ct));
+
+    public Task PauseContainerAsync(string id, CancellationToken ct) =>
+        Call($"pause container {id}", id, () => _client.Containers.PauseContainerAsync(id, ct));
+
+    public Task UnpauseContainerAsync(string id, CancellationToken ct) =>
+        Call($"unpause container {id}", id, () => _client.Containers.UnpauseContainerAsync(id, ct));
+
+    public Task RemoveContainerAsync(string id, bool force, CancellationToken ct) =>
+        Call($"remove container {id}", id, () => _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force }, ct));
+
+    public async Task<ContainerStatsResponse?> GetStatsAsync(string id, TimeSpan timeout, CancellationToken ct)
+    {
+        // Stream=false with a deadline: stats on a container that is not running can otherwise hang (Docker.DotNet#187).
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        ContainerStatsResponse? last = null;
+        try
+        {
+            await Call($"stats of container {id}", id, () => _client.Containers.GetContainerStatsAsync(id,
+                new ContainerStatsParameters { Stream = false }, new Progress(r => last = r), cts.Token)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.OperationTimeout, "StatsTimeout",
+                $"Docker did not return stats for {id} within {timeout.TotalSeconds:0} s.", id);
+        }
+        return last;
+    }
+
+    // Synchronous IProgress: Progress<T> would post to the thread pool and could run after we return.
+    private sealed class Progress : IProgress<ContainerStatsResponse>
+    {
+        private readonly Action<ContainerStatsResponse> _report;
+        public Progress(Action<ContainerStatsResponse> report) => _report = report;
+        public void Report(ContainerStatsResponse value) => _report(value);
+    }
+
+    public async Task<ExecResult> ExecAsync(string id, IList<string> command, string? user, CancellationToken ct)
+    {
+        var created = await Call($"exec in container {id}", id, () => _client.Exec.CreateContainerExecAsync(id,
+            new ContainerExecCreateParameters { Cmd = command, AttachStdout = true, AttachStderr = true, User = user }, ct)).ConfigureAwait(false);
+        var (stdout, stderr) = await Call($"exec in container {id}", id, async () =>
+        {
+            using var stream = await _client.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters(), ct).ConfigureAwait(false);
+            return await stream.ReadOutputToEndAsync(ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        var inspect = await Call($"exec in container {id}", id, () => _client.Exec.InspectContainerExecAsync(created.ID, ct)).ConfigureAwait(false);
+        return new ExecResult(inspect.ExitCode ?? -1, stdout, stderr);
+    }
+
+    public async Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct)
+    {
+        try
+        {
+            return await Call($"inspect image {reference}", reference, () => _client.Images.InspectImageAsync(reference, ct)).ConfigureAwait(false);
+        }
+        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct) =>
+        Call("list images", null, () => _client.Images.ListImagesAsync(new ImagesListParameters { All = false }, ct));
+
+    public Task RemoveImageAsync(string reference, bool force, CancellationToken ct) =>
+        Call($"remove image {reference}", reference, () => _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = force }, ct));
+
+    public async Task<string> CommitContainerAsync(string id, string repository, string tag, CancellationToken ct) =>
+        (await Call($"commit container {id}", id, () => _client.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
+        {
+            ContainerID = id, RepositoryName = repository, Tag = tag,
+        }, ct)).ConfigureAwait(false)).ID;
+
+    public Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct) =>
+        Call("build image", parameters.Tags?.FirstOrDefault(), () => _client.Images.BuildImageFromDockerfileAsync(parameters, tarContext,
+            Array.Empty<AuthConfig>(), new Dictionary<string, string>(), progress, ct));
+
+    public Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct) =>
+        Call("read Docker system info", null, () => _client.System.GetSystemInfoAsync(ct));
+}

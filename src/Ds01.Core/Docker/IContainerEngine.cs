@@ -1,0 +1,30 @@
+using Docker.DotNet.Models;
+
+namespace Ds01.Core.Docker;
+
+/// <summary>
+/// The Docker calls Ds01 makes, and nothing more, so logic can be tested against an in-memory engine.
+/// Docker.DotNet's models are the vocabulary; every failure arrives as a Ds01Exception.
+/// </summary>
+public interface IContainerEngine
+{
+    Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, bool>? labelFilters, CancellationToken ct);
+    Task<ContainerInspectResponse?> InspectContainerAsync(string nameOrId, CancellationToken ct);
+    Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct);
+    Task StartContainerAsync(string id, CancellationToken ct);
+    Task StopContainerAsync(string id, int timeoutSeconds, CancellationToken ct);
+    Task KillContainerAsync(string id, CancellationToken ct);
+    Task PauseContainerAsync(string id, CancellationToken ct);
+    Task UnpauseContainerAsync(string id, CancellationToken ct);
+    Task RemoveContainerAsync(string id, bool force, CancellationToken ct);
+    Task<ContainerStatsResponse?> GetStatsAsync(string id, TimeSpan timeout, CancellationToken ct);
+    Task<ExecResult> ExecAsync(string id, IList<string> command, string? user, CancellationToken ct);
+    Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct);
+    Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct);
+    Task RemoveImageAsync(string reference, bool force, CancellationToken ct);
+    Task<string> CommitContainerAsync(string id, string repository, string tag, CancellationToken ct);
+    Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct);
+    Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct);
+}
+
+public sealed record ExecResult(long ExitCode, string StdOut, string StdErr);
