@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The one test command (CI runs exactly this):
+#   scripts/test.sh [--no-build] [--no-psparse] [--extra-passed N] [--extra-failed N]
+#
+# Runs `dotnet test` for tests/Unit and tests/Integration (Release, TRX + console output), parses every
+# PowerShell file with the real parser (scripts/psparse.sh, counted as one test), then prints as its very
+# last line: "N passed, N failed" (", N skipped" only when N > 0). Exit 1 if anything failed, including a
+# test project that did not build or run (counted as one failure, never as "0 failed").
+#
+# Integration tests need a dockerd: eval "$(sudo scripts/test-dockerd.sh start)"; with DS01_REQUIRE_DOCKER=1
+# they fail instead of skipping when it is unreachable. TRX files go to $DS01_TEST_RESULTS
+# (default .ci-work/test-results).
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO" || exit 2
+RESULTS="${DS01_TEST_RESULTS:-$REPO/.ci-work/test-results}"
+PROJECTS=(tests/Unit tests/Integration)
+
+build_opt=() psparse=1 passed=0 failed=0 skipped=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-build) build_opt=(--no-build) ;;
+        --no-psparse) psparse=0 ;;
+        --extra-passed) passed=$((passed + ${2:?})); shift ;;
+        --extra-failed) failed=$((failed + ${2:?})); shift ;;
+        *) echo "usage: $0 [--no-build] [--no-psparse] [--extra-passed N] [--extra-failed N]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+# attr NAME <element text>  ->  the attribute's integer value (0 when absent)
+attr() { local v; v="$(printf '%s' "$2" | sed -n "s/.*[[:space:]]$1=\"\\([0-9]*\\)\".*/\\1/p")"; echo "${v:-0}"; }
+
+problems=()
+for proj in "${PROJECTS[@]}"; do
+    name="$(basename "$proj")"
+    trx="$RESULTS/$name.trx"
+    echo "=== dotnet test $proj"
+    dotnet test "$proj" -c Release ${build_opt[@]+"${build_opt[@]}"} --nologo \
+        --results-directory "$RESULTS" \
+        --logger "trx;LogFileName=$name.trx" \
+        --logger "console;verbosity=normal" \
+        --blame-hang --blame-hang-timeout 15m --blame-hang-dump-type none
+    rc=$?
+    if [ ! -f "$trx" ]; then
+        echo "*** $proj: no results (dotnet test exit $rc; build or run failure) - counted as 1 failed"
+        failed=$((failed + 1)); problems+=("$proj: did not run")
+        continue
+    fi
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+    if [ -z "$counters" ]; then
+        echo "*** $proj: $trx has no <Counters> - counted as 1 failed"
+        failed=$((failed + 1)); problems+=("$proj: unreadable results")
+        continue
+    fi
+    t="$(attr total "$counters")" p="$(attr passed "$counters")" f="$(attr failed "$counters")"
+    e="$(attr error "$counters")" a="$(attr aborted "$counters")" to="$(attr timeout "$counters")"
+    # xunit's skipped tests are UnitTestResults with outcome NotExecuted; the counters leave them out
+    s="$(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" | wc -l)"
+    f=$((f + e + a + to))
+    echo "--- $proj: total $t, passed $p, failed $f, skipped $s (dotnet test exit $rc)"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    [ "$f" -eq 0 ] || problems+=("$proj: $f failed")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "*** $proj: dotnet test exit $rc with no failed test (crash or abort) - counted as 1 failed"
+        failed=$((failed + 1)); problems+=("$proj: test run exit $rc")
+    fi
+done
+
+if [ "$psparse" -eq 1 ]; then
+    echo "=== PowerShell parse check (scripts/psparse.sh)"
+    if "$REPO/scripts/psparse.sh" ${build_opt[@]+"${build_opt[@]}"}; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); problems+=("PowerShell parse check")
+    fi
+fi
+
+for pr in ${problems[@]+"${problems[@]}"}; do echo "FAILED: $pr"; done
+summary="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ]
