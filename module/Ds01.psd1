@@ -10,7 +10,17 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Ds01.format.ps1xml')
     CmdletsToExport      = @(
+        'Enter-Ds01Container'
+        'Get-Ds01Container'
+        'Get-Ds01ContainerStats'
         'Get-Ds01ResourceLimit'
+        'Invoke-Ds01ContainerCommand'
+        'New-Ds01Container'
+        'Remove-Ds01Container'
+        'Resume-Ds01Container'
+        'Start-Ds01Container'
+        'Stop-Ds01Container'
+        'Suspend-Ds01Container'
         'Test-Ds01Config'
     )
     FunctionsToExport    = @()

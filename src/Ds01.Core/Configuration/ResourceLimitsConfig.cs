@@ -23,8 +23,9 @@ public sealed class ResourceLimitsConfig
 {
     public ResourceLimitsConfig(string file, LimitSet defaults, IReadOnlyDictionary<string, GroupConfig> groups,
         IReadOnlyDictionary<string, UserConfig> users, string? defaultGroup, IReadOnlyList<string> admins,
-        string? workspaceRoot, IReadOnlyList<string> allowedMountRoots)
+        string? workspaceRoot, IReadOnlyList<string> allowedMountRoots, IReadOnlyDictionary<string, long>? ulimits = null)
     {
+        Ulimits = ulimits ?? DefaultUlimits;
         File = file; Defaults = defaults; Groups = groups; Users = users; DefaultGroup = defaultGroup; Admins = admins;
         WorkspaceRoot = workspaceRoot; AllowedMountRoots = allowedMountRoots;
     }
@@ -39,6 +40,18 @@ public sealed class ResourceLimitsConfig
     public string? WorkspaceRoot { get; }
     /// <summary>Path templates under which -Workspace and -DataPath may point.</summary>
     public IReadOnlyList<string> AllowedMountRoots { get; }
+
+    /// <summary>Container ulimits (bytes or counts, -1 = unlimited); AIME's memlock=-1 and 64 MiB stack unless overridden.</summary>
+    public IReadOnlyDictionary<string, long> Ulimits { get; }
+
+    public static readonly IReadOnlyDictionary<string, long> DefaultUlimits = new Dictionary<string, long>
+    {
+        ["memlock"] = -1,
+        ["stack"] = 67108864,
+    };
+
+    private static readonly string[] UlimitNames =
+        { "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack" };
 
     public const string DefaultWorkspaceRoot = "{home}/workspace/{project}";
 
@@ -59,7 +72,7 @@ public sealed class ResourceLimitsConfig
     }
 
     private static readonly string[] TopKeys =
-        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots" };
+        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits" };
 
     private static ResourceLimitsConfig? Read(YamlSource src)
     {
@@ -76,6 +89,7 @@ public sealed class ResourceLimitsConfig
         var admins = new List<string>();
         string? workspaceRoot = null;
         var mountRoots = new List<string>();
+        var ulimits = new Dictionary<string, long>(DefaultUlimits);
 
         foreach (var (key, keyNode, value) in src.Entries(root))
         {
@@ -134,6 +148,19 @@ public sealed class ResourceLimitsConfig
                         !workspaceRoot.StartsWith("{home}", StringComparison.Ordinal))
                         src.Problem(value, "InvalidValue", "workspace_root must be an absolute path (it may use {home}, {user}, {uid}, {project})");
                     break;
+                case "ulimits":
+                    var ulm = src.AsMapping(value, "ulimits");
+                    if (ulm is null) break;
+                    foreach (var (uname, ukey, uval) in src.Entries(ulm))
+                    {
+                        if (Array.IndexOf(UlimitNames, uname) < 0)
+                            src.Problem(ukey, "UnknownKey", $"unknown ulimit '{uname}'; known: {string.Join(", ", UlimitNames)}");
+                        else if (YamlSource.TryNumber(uval, out var n) && n % 1 == 0 && n >= -1)
+                            ulimits[uname] = (long)n;
+                        else
+                            src.Problem(uval, "WrongType", $"ulimit '{uname}' must be a whole number (-1 for unlimited)");
+                    }
+                    break;
                 case "allowed_mount_roots":
                     mountRoots = src.AsStringList(value, "allowed_mount_roots") ?? mountRoots;
                     break;
@@ -150,7 +177,7 @@ public sealed class ResourceLimitsConfig
         if (defaultGroup is not null && defaultGroupNode is not null && !groups.ContainsKey(defaultGroup))
             src.Problem(defaultGroupNode, "UnknownGroup", $"default_group '{defaultGroup}' is not defined under groups");
 
-        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots);
+        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits);
     }
 
     private static LimitSet ReadLimits(YamlSource src, YamlMappingNode map, string scope,

@@ -108,7 +108,7 @@ public sealed class ContainerService
         if (data is not null && !Directory.Exists(data))
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "DataPathNotFound", $"The data path '{data}' does not exist.", data, "Create it or fix the path.");
 
-        var parameters = BuildCreateParameters(request.Name, tag, project, image, owner, limits, workspace, data, request.Interface);
+        var parameters = BuildCreateParameters(request.Name, tag, project, image, owner, limits, workspace, data, request.Interface, config.Ulimits);
         await ApplySliceAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
         EnsureWorkspace(workspace, owner, notes);
 
@@ -145,7 +145,7 @@ public sealed class ContainerService
     }
 
     internal CreateContainerParameters BuildCreateParameters(string name, string tag, string project, string image, UserIdentity owner,
-        Ds01ResourceLimit limits, string workspace, string? data, string iface)
+        Ds01ResourceLimit limits, string workspace, string? data, string iface, IReadOnlyDictionary<string, long> ulimits)
     {
         var labels = new Dictionary<string, string>
         {
@@ -180,11 +180,7 @@ public sealed class ContainerService
             Binds = binds,
             Init = true,
             Privileged = false, // never: it breaks MIG isolation and hands out the host
-            Ulimits = new List<Ulimit>
-            {
-                new() { Name = "memlock", Soft = -1, Hard = -1 },
-                new() { Name = "stack", Soft = 67108864, Hard = 67108864 },
-            },
+            Ulimits = ulimits.Select(u => new Ulimit { Name = u.Key, Soft = u.Value, Hard = u.Value }).ToList(),
         };
         if (limits.CpuLimit is { } cpu) host.NanoCPUs = (long)Math.Round(cpu * 1e9);
         if (limits.MemoryLimitBytes is { } mem) { host.Memory = mem; host.MemorySwap = mem; }

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Ds01.Core.Docker;
+using Docker.DotNet.Models;
+using Xunit;
+
+namespace Ds01.Tests.Integration;
+
+/// <summary>
+/// A real dockerd (DOCKER_HOST, started by scripts/test-dockerd.sh or .ci/run), a throw-away config tree and
+/// cleanup of every container a test made. An unreachable daemon fails the test: integration tests never skip.
+/// </summary>
+public sealed class DockerTestBed : IDisposable
+{
+    private const string ProjectPlaceholder = "{project}";
+    public const string BusyboxImage = "ds01-test/busybox:latest";
+
+    public DockerTestBed(string? extraLimits = null)
+    {
+        Config = new TempConfig();
+        Workspaces = Path.Combine(Config.Root, "ws");
+        Directory.CreateDirectory(Workspaces);
+        Config.Write("resource-limits.yaml", $"""
+            defaults:
+              cpu_limit: 1.5
+              memory_limit: 256M
+              shm_size: 64M
+              pids_limit: 200
+              max_containers: 5
+              gpu_limit: 1
+            {extraLimits ?? ""}
+            workspace_root: "{Workspaces}/{ProjectPlaceholder}"
+            allowed_mount_roots: ["{Config.Root}"]
+            # This sandbox's hard memlock limit is 8 MiB and dockerd cannot raise it; production keeps -1.
+            ulimits:
+              memlock: 8388608
+            """);
+        Engine = new DockerEngine();
+        try
+        {
+            Engine.GetSystemInfoAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"No Docker engine at {Engine.Endpoint} ({e.GetBaseException().Message}). " +
+                        "Start one with: eval \"$(sudo scripts/test-dockerd.sh start)\"");
+        }
+        RunId = Guid.NewGuid().ToString("N")[..6];
+    }
+
+    public TempConfig Config { get; }
+    public string Workspaces { get; }
+    public DockerEngine Engine { get; }
+    public string RunId { get; }
+    public int Uid { get; } = new Core.Identity.OsIdentitySource().Current().Uid;
+
+    /// <summary>A container name unique to this test run.</summary>
+    public string Name(string stem) => $"{stem}-{RunId}";
+    public string Tag(string stem) => $"{Name(stem)}._.{Uid}";
+
+    public Dictionary<string, string?> Env
+    {
+        get
+        {
+            var env = Config.Env;
+            env["DOCKER_HOST"] = Environment.GetEnvironmentVariable("DOCKER_HOST");
+            return env;
+        }
+    }
+
+    public PsResult Run(string script) => PsEngine.Run(script, Env);
+
+    public ContainerInspectResponse? Inspect(string tag) => Engine.InspectContainerAsync(tag, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>The docker CLI, with arguments passed as a list (no shell).</summary>
+    public static (int Code, string Out, string Err) DockerCli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            var mine = Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult()
+                .Where(c => c.Names.Any(n => n.Contains(RunId, StringComparison.Ordinal)));
+            foreach (var c in mine) Engine.RemoveContainerAsync(c.ID, force: true, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception) { /* the daemon is gone; nothing left to clean */ }
+        Engine.Dispose();
+        Config.Dispose();
+    }
+}

@@ -1,1 +1,0 @@
-namespace Ds01.Tests.Integration; internal static class Placeholder {}
