@@ -22,7 +22,9 @@ public static class UsernameSanitizer
             else if (ch is >= 'a' and <= 'z' or >= '0' and <= '9' or '_' or '-') sb.Append(ch);
             else sb.Append('-');
         }
-        var s = sb.ToString();
+        // A leading '-' would read as an option to useradd and friends.
+        var s = sb.ToString().Trim('-');
+        if (s.Length == 0) s = "user";
         if (s.Length <= MaxLength) return s;
         // Keep names distinct after truncation: two long names sharing a prefix must not collide.
         using var sha = SHA256.Create();

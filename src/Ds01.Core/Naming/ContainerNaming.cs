@@ -8,8 +8,8 @@ public static class ContainerNaming
     public const string Separator = "._.";
 
     // Docker's container-name rule, minus '.', so the separator stays unambiguous.
-    private static readonly Regex NamePattern = new("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$", RegexOptions.CultureInvariant);
-    private static readonly Regex ProjectPattern = new("^[a-z0-9][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant);
+    private static readonly Regex NamePattern = new("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex ProjectPattern = new("^[a-z0-9][a-z0-9_-]{0,62}\\z", RegexOptions.CultureInvariant);
 
     public static bool IsValidName(string? name) => name is not null && NamePattern.IsMatch(name);
 
