@@ -55,19 +55,28 @@ public sealed class Ds01GpuSlot
     public static string MigSlotId(int index, int device) =>
         index.ToString(CultureInfo.InvariantCulture) + "." + device.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Splits a slot id into the physical GPU index and the MIG device (null for a full GPU).</summary>
+    /// <summary>
+    /// Splits a slot id into the physical GPU index and the MIG device (null for a full GPU). DS01's own label
+    /// spelling "2:1" reads like "2.1", so containers labelled by the original are still seen as holding slots.
+    /// </summary>
     public static bool TryParseSlotId(string? slot, out int index, out int? device)
     {
         index = 0;
         device = null;
         if (string.IsNullOrWhiteSpace(slot)) return false;
-        var parts = slot.Trim().Split('.');
+        var parts = slot.Trim().Split('.', ':');
         if (parts.Length > 2 || !TryNonNegative(parts[0], out index)) return false;
         if (parts.Length == 1) return true;
         if (!TryNonNegative(parts[1], out var d)) return false;
         device = d;
         return true;
     }
+
+    /// <summary>The canonical spelling of a slot id ("2:1" and " 2.1" become "2.1"); unparseable ids are returned trimmed.</summary>
+    public static string NormalizeSlotId(string slot) =>
+        TryParseSlotId(slot, out var index, out var device)
+            ? device is { } d ? MigSlotId(index, d) : FullSlotId(index)
+            : slot.Trim();
 
     private static bool TryNonNegative(string s, out int value) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);

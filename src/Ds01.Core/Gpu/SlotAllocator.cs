@@ -74,7 +74,7 @@ public static class SlotAllocator
     /// counts as a full GPU: overcounting blocks a user, undercounting hands out more than the quota allows.
     /// </summary>
     private static double HeldSlotWeight(Dictionary<string, Ds01GpuSlot> byId, string id) =>
-        byId.TryGetValue(id.Trim(), out var s) ? s.Weight : 1.0;
+        byId.TryGetValue(Ds01GpuSlot.NormalizeSlotId(id), out var s) ? s.Weight : 1.0;
 
     /// <summary>
     /// Which holding covers each slot. A held full GPU "2" also covers MIG slots "2.x" and a held "2.x" covers "2",
@@ -86,7 +86,7 @@ public static class SlotAllocator
         foreach (var h in holdings)
         foreach (var raw in h.Slots)
         {
-            var id = raw.Trim();
+            var id = Ds01GpuSlot.NormalizeSlotId(raw);
             var parsed = Ds01GpuSlot.TryParseSlotId(id, out var index, out var device);
             foreach (var s in slots)
             {

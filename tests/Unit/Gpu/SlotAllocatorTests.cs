@@ -204,6 +204,16 @@ public class SlotAllocatorTests
     }
 
     [Fact]
+    public void Ds01_colon_slot_labels_hold_and_weigh_like_dotted_ones()
+    {
+        var holdings = new[] { Holds("legacy._.1001", "alice", "2:0", " 3:1") };
+        Assert.Equal(3 / 7.0 + 1 / 7.0, SlotAllocator.UserWeight(A100, holdings, "alice"), 9);
+        Assert.Equal("GpuSlotBusy",
+            Assert.Throws<Ds01Exception>(() => SlotAllocator.Choose(A100, holdings, Req(slot: "3.1", user: "bob"))).ErrorId);
+        Assert.Equal(new[] { "3.0" }, Ids(SlotAllocator.Choose(A100, holdings, Req(full: false, user: "bob"))));
+    }
+
+    [Fact]
     public void A_held_slot_unknown_to_the_inventory_counts_as_a_full_gpu_for_quota()
     {
         Assert.Equal(1.0, SlotAllocator.UserWeight(A100, new[] { Holds("a", "alice", "7.3") }, "alice"));
