@@ -105,7 +105,7 @@ public sealed class CommandRunner : IDisposable
         ps.Streams.Information.DataAdded += (_, e) =>
         {
             var record = ps.Streams.Information[e.Index];
-            // Write-Host style records already reached the host UI.
+            // The engine itself writes records tagged PSHOST (Write-Host) through the host UI.
             if (record.Tags.Contains("PSHOST")) return;
             _console.Out.WriteLine(ValueText.Format(record.MessageData));
         };
