@@ -70,20 +70,6 @@ public sealed class GpuConfig
         return src.Problems;
     }
 
-    private static readonly object RegisterGate = new();
-    private static bool _registered;
-
-    /// <summary>Adds the gpu-config.yaml check to ConfigStore.Validate (once, however often it is called).</summary>
-    public static void RegisterValidator()
-    {
-        lock (RegisterGate)
-        {
-            if (_registered) return;
-            ConfigStore.ExtraValidators.Add(ValidateDirectory);
-            _registered = true;
-        }
-    }
-
     /// <summary>The problems of gpu-config.yaml in a config dir; none when the file is absent, since it is optional.</summary>
     public static IEnumerable<ConfigProblem> ValidateDirectory(string configDir)
     {
