@@ -14,26 +14,32 @@ public sealed class DockerTestBed : IDisposable
     private const string ProjectPlaceholder = "{project}";
     public const string BusyboxImage = "ds01-test/busybox:latest";
 
-    public DockerTestBed(string? extraLimits = null)
+    public DockerTestBed(string? extraLimits = null, int simulatedGpus = 0, string? extraDefaults = null)
     {
         Config = new TempConfig();
         Workspaces = Path.Combine(Config.Root, "ws");
         Directory.CreateDirectory(Workspaces);
-        Config.Write("resource-limits.yaml", $"""
-            defaults:
-              cpu_limit: 1.5
-              memory_limit: 256M
-              shm_size: 64M
-              pids_limit: 200
-              max_containers: 5
-              gpu_limit: 1
-            {extraLimits ?? ""}
-            workspace_root: "{Workspaces}/{ProjectPlaceholder}"
-            allowed_mount_roots: ["{Config.Root}"]
-            # This sandbox's hard memlock limit is 8 MiB and dockerd cannot raise it; production keeps -1.
-            ulimits:
-              memlock: 8388608
-            """);
+        // Base defaults, overridden key by key by extraDefaults ("key: value" lines).
+        var defaults = new Dictionary<string, string>
+        {
+            ["cpu_limit"] = "1.5", ["memory_limit"] = "256M", ["shm_size"] = "64M", ["pids_limit"] = "200",
+            ["max_containers"] = "50", ["gpu_limit"] = "1",
+        };
+        foreach (var line in (extraDefaults ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = line.IndexOf(':');
+            defaults[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+        }
+        Config.Write("resource-limits.yaml",
+            "defaults:\n" + string.Concat(defaults.Select(kv => $"  {kv.Key}: {kv.Value}\n")) +
+            (extraLimits ?? "") + "\n" +
+            $"workspace_root: \"{Workspaces}/{ProjectPlaceholder}\"\n" +
+            $"allowed_mount_roots: [\"{Config.Root}\"]\n" +
+            // This sandbox's hard memlock limit is 8 MiB and dockerd cannot raise it; production keeps -1.
+            "ulimits:\n  memlock: 8388608\n");
+        if (simulatedGpus > 0)
+            Config.Write("gpu-config.yaml", "attach: simulated\nlock_timeout_seconds: 30\ngpus:\n" + string.Concat(Enumerable.Range(0, simulatedGpus)
+                .Select(i => $"  - {{ index: {i}, uuid: GPU-00000000-0000-4000-8000-00000000000{i}, model: Simulated H100 80GB, memory_mib: 81559 }}\n")));
         Engine = new DockerEngine();
         try
         {

@@ -4,53 +4,10 @@ using Xunit;
 
 namespace Ds01.Tests.Unit.Cli;
 
-/// <summary>Runs the built ds01 executable as a user's shell would, with stdin redirected (no terminal).</summary>
-internal static class CliProcess
-{
-    internal sealed record Result(int ExitCode, string Out, string Err);
-
-    private static string CliDll
-    {
-        get
-        {
-            // Same configuration as this test assembly; fall back to the copy beside it.
-            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}")
-                ? "Debug" : "Release";
-            var built = Path.Combine(RepoPaths.Root, "src", "Ds01.Cli", "bin", config, "net10.0", "ds01.dll");
-            return File.Exists(built) ? built : Path.Combine(AppContext.BaseDirectory, "ds01.dll");
-        }
-    }
-
-    internal static Result Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(CliDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["NO_COLOR"] = "1";
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("ds01 did not exit: " + string.Join(' ', args));
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
-    }
-}
-
 // One class per group so xunit starts these slow child processes in parallel.
 public class CliOutputTests
 {
-    private static CliProcess.Result Ds01(params string[] args) => CliProcess.Run(args);
+    private static Ds01Cli.Result Ds01(params string[] args) => Ds01Cli.Run(args);
 
     [Fact]
     public void Evaluates_an_expression()
@@ -118,7 +75,7 @@ public class CliOutputTests
 
 public class CliErrorTests
 {
-    private static CliProcess.Result Ds01(params string[] args) => CliProcess.Run(args);
+    private static Ds01Cli.Result Ds01(params string[] args) => Ds01Cli.Run(args);
 
     [Fact]
     public void A_terminating_error_goes_to_stderr_with_exit_1()
@@ -154,7 +111,7 @@ public class CliErrorTests
 
 public class CliDispatchTests
 {
-    private static CliProcess.Result Ds01(params string[] args) => CliProcess.Run(args);
+    private static Ds01Cli.Result Ds01(params string[] args) => Ds01Cli.Run(args);
 
     [Fact]
     public void Dispatch_passes_arguments_as_values_never_as_script_text()

@@ -1,0 +1,167 @@
+using System.Management.Automation;
+using System.Text.Json;
+using Ds01.Core.Containers;
+using Ds01.Core.Gpu;
+using Xunit;
+
+namespace Ds01.Tests.Integration;
+
+/// <summary>GPU allocation against a real dockerd, in simulated attach mode (no NVIDIA runtime here).</summary>
+[Collection("engine")]
+public class GpuAllocationTests
+{
+    private const string Img = DockerTestBed.BusyboxImage;
+    private static string Me => Environment.UserName;
+
+    private static string FirstErrorId(ErrorRecord e) => e.FullyQualifiedErrorId.Split(',')[0];
+
+    [Fact]
+    public void Slots_are_recorded_in_labels_and_env_and_the_quota_is_enforced()
+    {
+        using var bed = new DockerTestBed($"users:\n  {Me}: {{ gpu_limit: 1 }}", simulatedGpus: 4);
+        var r = bed.Run($"New-Ds01Container {bed.Name("g1")} -Image {Img} -GpuCount 1 -PassThru");
+        Assert.Empty(r.Errors);
+        var c = Assert.IsType<Ds01Container>(Assert.Single(r.Output).BaseObject);
+        Assert.Equal("0", c.Gpu);
+
+        var inspect = bed.Inspect(bed.Tag("g1"))!;
+        Assert.Equal("0", inspect.Config.Labels["ds01.gpu.slots"]);
+        Assert.Equal("GPU-00000000-0000-4000-8000-000000000000", inspect.Config.Labels["ds01.gpu.uuids"]);
+        Assert.Contains("CUDA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000000", inspect.Config.Env);
+        Assert.Contains("NVIDIA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000000", inspect.Config.Env);
+        Assert.True(inspect.HostConfig.DeviceRequests is null || inspect.HostConfig.DeviceRequests.Count == 0, "simulated mode attaches nothing");
+
+        var second = bed.Run($"New-Ds01Container {bed.Name("g2")} -Image {Img} -GpuCount 1");
+        var e = second.SingleError();
+        Assert.Equal((ErrorCategory.QuotaExceeded, "GpuQuotaExceeded"), (e.CategoryInfo.Category, FirstErrorId(e)));
+        Assert.Contains("holds 1.00", e.Exception.Message);
+        Assert.Contains("limit is 1.00", e.Exception.Message);
+        Assert.Null(bed.Inspect(bed.Tag("g2")));
+
+        // A CPU-only container is not affected by the GPU quota.
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("cpu")} -Image {Img} -GpuCount 0").Errors);
+
+        var allocations = bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().ToList();
+        var mine = Assert.Single(allocations, a => a.Container == bed.Name("g1"));
+        Assert.Equal(("0", GpuAllocationState.Allocated, 1.0), (mine.Slots, mine.State, mine.Weight));
+
+        var events = File.ReadAllLines(bed.Config.EventLogFile).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event_type").GetString()).ToList();
+        Assert.Contains("gpu.allocate", events);
+        Assert.Contains("gpu.reject", events);
+    }
+
+    [Fact]
+    public void No_free_slot_is_ResourceUnavailable_naming_the_holders_and_Wait_times_out()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2, extraDefaults: "gpu_limit: unlimited\nmax_gpus_per_container: unlimited");
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("a")} -Image {Img}; New-Ds01Container {bed.Name("b")} -Image {Img}").Errors);
+        var e = bed.Run($"New-Ds01Container {bed.Name("c")} -Image {Img}").SingleError();
+        Assert.Equal((ErrorCategory.ResourceUnavailable, "NoFreeGpu"), (e.CategoryInfo.Category, FirstErrorId(e)));
+        Assert.Contains(bed.Tag("a"), e.Exception.Message);
+
+        var waited = bed.Run($"New-Ds01Container {bed.Name("c")} -Image {Img} -Wait -TimeoutSec 2").SingleError();
+        Assert.Equal((ErrorCategory.OperationTimeout, "GpuWaitTimeout"), (waited.CategoryInfo.Category, FirstErrorId(waited)));
+        Assert.Null(bed.Inspect(bed.Tag("c")));
+
+        var slots = bed.Run("Get-Ds01Gpu").Objects<Ds01GpuSlot>().ToList();
+        Assert.Equal(new[] { "0", "1" }, slots.Select(s => s.Slot));
+        Assert.All(slots, s => Assert.Equal(GpuSlotState.Allocated, s.State));
+        Assert.Equal(new[] { bed.Name("a"), bed.Name("b") }, slots.Select(s => s.Container));
+    }
+
+    [Fact]
+    public void A_stopped_container_holds_its_gpu_until_the_hold_expires_and_cannot_start_once_it_was_given_away()
+    {
+        // 0.05 minutes = 3 s of hold after stop.
+        using var bed = new DockerTestBed(simulatedGpus: 1, extraDefaults: "gpu_hold_after_stop_minutes: 0.05\ngpu_limit: unlimited");
+        var a = bed.Name("holder");
+        var b = bed.Name("taker");
+        Assert.Empty(bed.Run($"New-Ds01Container {a} -Image {Img}; Start-Ds01Container {a}; Stop-Ds01Container {a} -Kill").Errors);
+
+        var held = Assert.Single(bed.Run("Get-Ds01Gpu").Objects<Ds01GpuSlot>());
+        Assert.Equal((GpuSlotState.Held, a), (held.State, held.Container));
+        Assert.NotNull(held.HoldExpiresAt);
+        var busy = bed.Run($"New-Ds01Container {b} -Image {Img}").SingleError();
+        Assert.Equal(ErrorCategory.ResourceUnavailable, busy.CategoryInfo.Category);
+
+        // Restarting inside the hold keeps the same GPU.
+        Assert.Empty(bed.Run($"Start-Ds01Container {a}; Stop-Ds01Container {a} -Kill").Errors);
+
+        var until = held.HoldExpiresAt!.Value.AddSeconds(4);
+        while (DateTimeOffset.UtcNow < until) Thread.Sleep(250);
+        Assert.Equal(GpuSlotState.Free, Assert.Single(bed.Run("Get-Ds01Gpu").Objects<Ds01GpuSlot>()).State);
+
+        Assert.Empty(bed.Run($"New-Ds01Container {b} -Image {Img}").Errors);
+        var lost = bed.Run($"Start-Ds01Container {a}").SingleError();
+        Assert.Equal((ErrorCategory.ResourceUnavailable, "GpuSlotTaken"), (lost.CategoryInfo.Category, FirstErrorId(lost)));
+        Assert.Contains(b, lost.Exception.Message);
+        Assert.Contains("Remove this container", lost.ErrorDetails.RecommendedAction);
+        Assert.False(bed.Inspect(bed.Tag("holder"))!.State.Running);
+
+        // Remove frees at once: the old container can start again.
+        Assert.Empty(bed.Run($"Remove-Ds01Container {b} -Force").Errors);
+        Assert.Empty(bed.Run($"Start-Ds01Container {a}").Errors);
+        Assert.True(bed.Inspect(bed.Tag("holder"))!.State.Running);
+    }
+
+    [Fact]
+    public void A_waiting_request_is_visible_in_the_queue_and_gets_the_gpu_when_it_frees()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 1, extraDefaults: "gpu_hold_after_stop_minutes: 0\ngpu_limit: unlimited");
+        var a = bed.Name("first");
+        var b = bed.Name("waiter");
+        Assert.Empty(bed.Run($"New-Ds01Container {a} -Image {Img}").Errors);
+
+        using var waiter = Ds01Cli.Start(bed.Env, null, "-c", $"New-Ds01Container {b} -Image {Img} -Wait -TimeoutSec 60 -PassThru | ForEach-Object Gpu");
+        Ds01GpuAllocation? queued = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (queued is null && DateTime.UtcNow < deadline)
+        {
+            queued = bed.Run("Get-Ds01GpuAllocation -Queued").Objects<Ds01GpuAllocation>().FirstOrDefault(q => q.Container == b);
+            if (queued is null) Thread.Sleep(200);
+        }
+        if (queued is null)
+        {
+            var early = Ds01Cli.Wait(waiter, new[] { "waiter" });
+            Assert.Fail($"never queued; waiter exit {early.ExitCode}: {early.Err}");
+        }
+        Assert.Equal(GpuAllocationState.Queued, queued!.State);
+        Assert.Equal(50, queued.Priority);
+
+        Assert.Empty(bed.Run($"Remove-Ds01Container {a} -Force").Errors);
+        var result = Ds01Cli.Wait(waiter, new[] { "waiter" });
+        Assert.True(result.ExitCode == 0, result.Err);
+        Assert.Equal("0", result.Out.Trim());
+        Assert.Empty(bed.Run("Get-Ds01GpuAllocation -Queued").Output);
+        var types = File.ReadAllLines(bed.Config.EventLogFile).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event_type").GetString()).ToList();
+        Assert.Contains("gpu.queue", types);
+        Assert.True(types.LastIndexOf("gpu.allocate") > types.IndexOf("gpu.queue"));
+    }
+
+    [Fact]
+    public void Eight_processes_racing_for_four_gpus_never_share_a_slot_and_every_loser_gets_a_proper_error()
+    {
+        var rounds = int.TryParse(Environment.GetEnvironmentVariable("DS01_RACE_ROUNDS"), out var n) ? n : 6;
+        const int racers = 8, gpus = 4;
+        using var bed = new DockerTestBed(simulatedGpus: gpus, extraDefaults: "gpu_limit: unlimited");
+        for (var round = 0; round < rounds; round++)
+        {
+            var names = Enumerable.Range(0, racers).Select(i => bed.Name($"r{round}x{i}")).ToList();
+            var procs = names.Select(name => Ds01Cli.Start(bed.Env, null, "-c", $"New-Ds01Container {name} -Image {Img} -GpuCount 1")).ToList();
+            var results = procs.Select((p, i) => { using (p) return Ds01Cli.Wait(p, new[] { names[i] }); }).ToList();
+
+            var winners = results.Count(r => r.ExitCode == 0);
+            Assert.True(winners == gpus, $"round {round}: {winners} creates succeeded; errors: {string.Join(" | ", results.Select(r => r.Err.Trim()))}");
+            foreach (var loser in results.Where(r => r.ExitCode != 0))
+            {
+                Assert.Contains("category: ResourceUnavailable", loser.Err);
+                Assert.Contains("id: NoFreeGpu", loser.Err);
+            }
+            var slots = names.Select(name => bed.Inspect($"{name}._.{bed.Uid}")).Where(c => c is not null)
+                .Select(c => c!.Config.Labels["ds01.gpu.slots"]).ToList();
+            Assert.Equal(gpus, slots.Count);
+            Assert.Equal(gpus, slots.Distinct().Count());
+            Assert.Empty(bed.Run($"Get-Ds01Container -Name '*-{bed.RunId}' | Remove-Ds01Container -Force").Errors);
+        }
+    }
+}
