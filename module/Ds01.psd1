@@ -14,6 +14,8 @@
         'Enter-Ds01Container'
         'Get-Ds01Container'
         'Get-Ds01ContainerStats'
+        'Get-Ds01Gpu'
+        'Get-Ds01GpuAllocation'
         'Get-Ds01Image'
         'Get-Ds01ResourceLimit'
         'Invoke-Ds01ContainerCommand'

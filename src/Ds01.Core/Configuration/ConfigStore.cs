@@ -46,11 +46,9 @@ public sealed class ConfigStore
             problems.Add(new ConfigProblem(limits, 0, 0, "ConfigFileNotFound", "resource-limits.yaml is missing"));
         else
             problems.AddRange(ResourceLimitsConfig.Validate(limits, File.ReadAllText(limits)));
-        foreach (var validator in ExtraValidators)
-            problems.AddRange(validator(configDir));
+        problems.AddRange(Gpu.GpuConfig.ValidateDirectory(configDir));
+        var catalog = Path.Combine(configDir, "ml_images.repo");
+        if (File.Exists(catalog)) problems.AddRange(Images.ImageCatalog.Validate(catalog, File.ReadAllText(catalog)));
         return problems;
     }
-
-    /// <summary>Other config files (gpu-config.yaml, the image catalog) register their checks here.</summary>
-    public static readonly List<Func<string, IEnumerable<ConfigProblem>>> ExtraValidators = new();
 }

@@ -239,8 +239,8 @@ public sealed class ContainerService
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerPaused", $"Container '{name}' is paused.", name, "Use Resume-Ds01Container.");
         if (!c.State.Running)
         {
-            if (_gpu is not null) await _gpu.CheckStartAsync(c, ct).ConfigureAwait(false);
-            await _docker.StartContainerAsync(c.ID, ct).ConfigureAwait(false);
+            if (_gpu is not null) await _gpu.StartAsync(c, () => _docker.StartContainerAsync(c.ID, ct), ct).ConfigureAwait(false);
+            else await _docker.StartContainerAsync(c.ID, ct).ConfigureAwait(false);
             Log("container.start", owner, Detail(c));
         }
         return await ReadAsync(c.ID, ct).ConfigureAwait(false);

@@ -22,6 +22,9 @@ public interface IGpuPlacement
     /// <summary>Fills labels, env and DeviceRequests for the slots.</summary>
     void Apply(GpuAssignment assignment, CreateContainerParameters parameters);
 
-    /// <summary>Throws if a stopped container's slot went to someone else while its hold had expired.</summary>
-    Task CheckStartAsync(ContainerInspectResponse container, CancellationToken ct);
+    /// <summary>
+    /// Starts a container that holds slots, under the allocation lock, after checking that none of its slots went to
+    /// another container while its hold had expired (the GPU is fixed at create, so it cannot move).
+    /// </summary>
+    Task StartAsync(ContainerInspectResponse container, Func<Task> start, CancellationToken ct);
 }

@@ -28,6 +28,7 @@ public static class Labels
     public const string GpuUuids = "ds01.gpu.uuids";
     public const string GpuAllocated = "ds01.gpu.allocated";
     public const string GpuWeight = "ds01.gpu.weight";
+    public const string GpuHoldMinutes = "ds01.gpu.hold_minutes";
 
     public const string Aime = "aime.mlc";
     public const string AimeName = "aime.mlc.NAME";

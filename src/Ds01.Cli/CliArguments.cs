@@ -1,0 +1,70 @@
+namespace Ds01.Cli;
+
+/// <summary>What the command line asked for.</summary>
+public enum CliMode { Usage, Help, Version, Script, Dispatch }
+
+/// <summary>A command line that cannot be run; reported with the usage text and exit code 2.</summary>
+public sealed class CliUsageException(string message) : Exception(message);
+
+/// <summary>
+/// The parsed command line. Options come first; the first bare word names a command and
+/// everything after it belongs to that command, so its own dashes are never read as ours.
+/// </summary>
+public sealed record CliArguments(
+    CliMode Mode,
+    string? Script,
+    string? CommandName,
+    IReadOnlyList<string> CommandArguments,
+    bool Json,
+    bool Verbose)
+{
+    public const string UsageText =
+        """
+        usage: ds01 [--json] [--verbose] -c '<PowerShell text>'
+               ds01 [--json] [--verbose] <command> [arguments...]
+               ds01 --help | --version
+
+          -c, --command <text>  run PowerShell text with the Ds01 module loaded
+          <command>             run a module command; arguments are passed as positional strings
+          --json                print output objects as one JSON array
+          --verbose             show verbose messages (on stderr)
+          -h, --help            show this help
+          --version             print the Ds01 module version
+
+        Errors go to stderr; the exit code is 1 when any error was written.
+        ds01 never waits for input when stdin is not a terminal: pass -Force or -Confirm:$false.
+        """;
+
+    public static CliArguments Parse(IReadOnlyList<string> args)
+    {
+        string? script = null;
+        bool json = false, verbose = false, help = false, version = false;
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "-c" or "--command":
+                    if (script is not null) throw new CliUsageException($"{arg} given more than once");
+                    if (i + 1 >= args.Count) throw new CliUsageException($"{arg} needs the PowerShell text to run");
+                    script = args[++i];
+                    break;
+                case "--json": json = true; break;
+                case "--verbose": verbose = true; break;
+                case "-h" or "--help": help = true; break;
+                case "--version": version = true; break;
+                default:
+                    if (arg.StartsWith('-')) throw new CliUsageException($"unknown option '{arg}'");
+                    if (script is not null) throw new CliUsageException($"unexpected argument '{arg}' after -c");
+                    if (help || version) break;
+                    return new CliArguments(CliMode.Dispatch, null, arg, args.Skip(i + 1).ToArray(), json, verbose);
+            }
+        }
+
+        if (help) return new CliArguments(CliMode.Help, null, null, [], json, verbose);
+        if (version) return new CliArguments(CliMode.Version, null, null, [], json, verbose);
+        if (script is not null) return new CliArguments(CliMode.Script, script, null, [], json, verbose);
+        return new CliArguments(CliMode.Usage, null, null, [], json, verbose);
+    }
+}

@@ -1,0 +1,19 @@
+namespace Ds01.Core.Gpu;
+
+public enum GpuAllocationState { Allocated, Held, Queued }
+
+/// <summary>Who holds (or waits for) which GPU slots; flat for Export-Csv.</summary>
+public sealed class Ds01GpuAllocation
+{
+    public string Container { get; init; } = "";
+    public string User { get; init; } = "";
+    public string Slots { get; init; } = "";
+    public string Uuids { get; init; } = "";
+    public double Weight { get; init; }
+    public GpuAllocationState State { get; init; }
+    public int? Priority { get; init; }
+    public DateTimeOffset? AllocatedAt { get; init; }
+    public DateTimeOffset? HoldExpiresAt { get; init; }
+
+    public override string ToString() => $"{Container}: {Slots} ({State})";
+}

@@ -1,0 +1,109 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Ds01.Core.Gpu;
+
+/// <summary>
+/// The machine's GPU slots: gpu-config.yaml's static list when it has one, else what nvidia-smi reports.
+/// Never an empty list by accident: a missing or failing nvidia-smi is an error.
+/// </summary>
+public sealed class GpuInventory
+{
+    public const string NvidiaSmiVariable = "DS01_NVIDIA_SMI";
+
+    /// <summary>The fields asked of `--query-gpu`, in order (the output has no header).</summary>
+    public static readonly IReadOnlyList<string> QueryFields =
+        new[] { "index", "uuid", "name", "memory.total", "utilization.gpu", "mig.mode.current" };
+
+    /// <param name="nvidiaSmiPath">nvidia-smi to run; null means $DS01_NVIDIA_SMI, else `nvidia-smi` on PATH.</param>
+    /// <param name="timeout">How long one nvidia-smi run may take; a hung driver must not hang a create forever.</param>
+    public GpuInventory(string? nvidiaSmiPath = null, TimeSpan? timeout = null)
+    {
+        var env = Environment.GetEnvironmentVariable(NvidiaSmiVariable);
+        NvidiaSmiPath = !string.IsNullOrWhiteSpace(nvidiaSmiPath) ? nvidiaSmiPath!
+            : !string.IsNullOrWhiteSpace(env) ? env! : "nvidia-smi";
+        Timeout = timeout ?? TimeSpan.FromSeconds(30);
+    }
+
+    public string NvidiaSmiPath { get; }
+    public TimeSpan Timeout { get; }
+
+    public IReadOnlyList<Ds01GpuSlot> Load(GpuConfig? config)
+    {
+        if (config?.Gpus is { } gpus) return FromStatic(gpus);
+        var list = NvidiaSmiParser.ParseList(Run("-L"));
+        var query = NvidiaSmiParser.ParseQuery(
+            Run("--query-gpu=" + string.Join(",", QueryFields), "--format=csv,noheader,nounits"), QueryFields);
+        return NvidiaSmiParser.BuildSlots(list, query);
+    }
+
+    /// <summary>Slots from gpu-config.yaml's list: a GPU with mig_instances gives those, otherwise itself.</summary>
+    public static IReadOnlyList<Ds01GpuSlot> FromStatic(IReadOnlyList<GpuConfigGpu> gpus)
+    {
+        var slots = new List<Ds01GpuSlot>();
+        foreach (var gpu in gpus.OrderBy(g => g.Index))
+        {
+            if (!gpu.IsMig)
+            {
+                slots.Add(new Ds01GpuSlot
+                {
+                    Slot = Ds01GpuSlot.FullSlotId(gpu.Index), Index = gpu.Index, Uuid = gpu.Uuid, GpuUuid = gpu.Uuid,
+                    Model = gpu.Model, Weight = 1.0, MemoryTotalMiB = gpu.MemoryMiB,
+                });
+                continue;
+            }
+            foreach (var mig in gpu.MigInstances.OrderBy(m => m.Device))
+                slots.Add(NvidiaSmiParser.MigSlot(gpu.Index, gpu.Uuid, gpu.Model, mig.Device, mig.Profile, mig.Uuid));
+        }
+        return slots;
+    }
+
+    private string Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo(NvidiaSmiPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var shown = $"{NvidiaSmiPath} {string.Join(' ', args)}";
+
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new Win32Exception("the process did not start");
+        }
+        catch (Win32Exception e)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "GpuInventoryUnavailable",
+                $"Cannot run '{NvidiaSmiPath}' to list the GPUs: {e.Message}.", NvidiaSmiPath,
+                $"Install the NVIDIA driver (it provides nvidia-smi), set ${NvidiaSmiVariable} to its path, or list the GPUs under 'gpus:' in {GpuConfig.FileName}.",
+                e);
+        }
+        using (process)
+        {
+            // Read both streams concurrently so a chatty stderr cannot fill its pipe and stall the process.
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit((int)Timeout.TotalMilliseconds))
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
+                throw new Ds01Exception(Ds01ErrorKind.OperationTimeout, "GpuInventoryUnavailable",
+                    $"'{shown}' did not finish within {Timeout.TotalSeconds:0} s.", NvidiaSmiPath,
+                    "Check the GPU driver (nvidia-smi hangs when a GPU has fallen off the bus); an admin may list the GPUs in gpu-config.yaml meanwhile.");
+            }
+            process.WaitForExit();
+            var output = stdout.GetAwaiter().GetResult();
+            var error = stderr.GetAwaiter().GetResult().Trim();
+            if (process.ExitCode != 0)
+            {
+                var detail = error.Length > 0 ? error : output.Trim();
+                throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuInventoryUnavailable",
+                    $"'{shown}' failed with exit code {process.ExitCode}{(detail.Length > 0 ? ": " + detail : "")}.", NvidiaSmiPath,
+                    $"Fix the NVIDIA driver (see the message), or list the GPUs under 'gpus:' in {GpuConfig.FileName}.");
+            }
+            return output;
+        }
+    }
+}

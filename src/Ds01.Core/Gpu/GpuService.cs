@@ -1,0 +1,239 @@
+using System.Globalization;
+using Docker.DotNet.Models;
+using Ds01.Core.Configuration;
+using Ds01.Core.Containers;
+using Ds01.Core.Docker;
+using Ds01.Core.Naming;
+
+namespace Ds01.Core.Gpu;
+
+/// <summary>
+/// GPU allocation for containers. The slot is chosen and the container that records it in its labels is created
+/// inside one hold of an exclusive file lock, so two creates in separate processes can never get the same slot; a
+/// lock that cannot be taken in time is an error (never a pass). Quota and priority come from resource-limits.yaml.
+/// </summary>
+public sealed class GpuService : IGpuPlacement
+{
+    private readonly Ds01Session _session;
+    private readonly IContainerEngine _docker;
+    private readonly GpuHoldingReader _reader;
+    private GpuConfig? _config;
+    private IReadOnlyList<Ds01GpuSlot>? _slots;
+
+    public GpuService(Ds01Session session, IContainerEngine docker)
+    {
+        _session = session;
+        _docker = docker;
+        _reader = new GpuHoldingReader(docker, session.Clock);
+    }
+
+    public GpuConfig Config => _config ??= GpuConfig.Load(_session.Paths.ConfigDir);
+
+    /// <summary>The slots of this machine (nvidia-smi or the static list), read once per command.</summary>
+    public IReadOnlyList<Ds01GpuSlot> Slots => _slots ??= new GpuInventory().Load(Config);
+
+    public GpuQueue Queue => new(_session.Paths.StateDir, _session.Clock);
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    private AllocationLock Lock() => AllocationLock.Acquire(_session.Paths.AllocationLockFile, Config.LockTimeout);
+
+    public Task<IReadOnlyList<GpuHoldingInfo>> HoldingsAsync(CancellationToken ct) => _reader.ReadAsync(Slots, ct);
+
+    // ---------- allocation ----------
+
+    public async Task<T> AllocateAsync<T>(GpuPlacementRequest req, Func<GpuAssignment, Task<T>> create, CancellationToken ct)
+    {
+        var request = new GpuRequest(req.User.Name, req.Count, req.Slot, req.Limits.GpuLimit, req.Limits.MaxGpusPerContainer, req.Limits.AllowFullGpu);
+        var slots = Slots;
+        var deadline = _session.Clock.GetUtcNow() + req.WaitTimeout;
+        GpuQueueEntry? queued = null;
+        try
+        {
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                using (Lock())
+                {
+                    var holdings = (await HoldingsAsync(ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
+                    IReadOnlyList<Ds01GpuSlot>? chosen = null;
+                    Ds01Exception? unavailable = null;
+                    try
+                    {
+                        chosen = SlotAllocator.Choose(slots, holdings, request);
+                        var ahead = WaiterAhead(queued, req.Limits.Priority, slots, holdings);
+                        if (ahead is not null)
+                            throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuQueuedAhead",
+                                $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}, {ahead.Container}).", req.ContainerTag,
+                                "Use -Wait to queue for the next one.");
+                    }
+                    catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable)
+                    {
+                        unavailable = e;
+                    }
+                    catch (Ds01Exception e)
+                    {
+                        Log("gpu.reject", req, new Dictionary<string, object?> { ["reason"] = e.ErrorId, ["message"] = e.Message });
+                        throw;
+                    }
+
+                    if (chosen is not null)
+                    {
+                        var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight));
+                        var result = await create(assignment).ConfigureAwait(false);
+                        Log("gpu.allocate", req, new Dictionary<string, object?>
+                        {
+                            ["slots"] = string.Join(",", assignment.Slots), ["uuids"] = string.Join(",", assignment.Uuids),
+                            ["weight"] = Math.Round(assignment.Weight, 4), ["queued"] = queued is not null,
+                        });
+                        return result;
+                    }
+                    if (!req.Wait || _session.Clock.GetUtcNow() >= deadline)
+                    {
+                        Log("gpu.reject", req, new Dictionary<string, object?> { ["reason"] = unavailable!.ErrorId, ["message"] = unavailable.Message });
+                        if (req.Wait)
+                            throw new Ds01Exception(Ds01ErrorKind.OperationTimeout, "GpuWaitTimeout",
+                                $"No GPU became free within {req.WaitTimeout.TotalSeconds:0} s. {unavailable.Message}", req.ContainerTag,
+                                "Try again later, or raise -TimeoutSec.");
+                        throw unavailable;
+                    }
+                    if (queued is null)
+                    {
+                        queued = Queue.Enqueue(req.User.Name, req.ContainerTag, req.Count, req.Limits.Priority, deadline, Environment.ProcessId);
+                        Log("gpu.queue", req, new Dictionary<string, object?> { ["count"] = req.Count, ["priority"] = req.Limits.Priority, ["reason"] = unavailable!.Message });
+                    }
+                }
+                await Task.Delay(PollInterval, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (queued is not null) Queue.Remove(queued);
+        }
+    }
+
+    /// <summary>
+    /// A live waiter that should be served before this request: higher priority, or equal priority and earlier,
+    /// and it could take slots now. Non-waiting requests yield to waiters too, so -Wait is a real place in line.
+    /// </summary>
+    private GpuQueueEntry? WaiterAhead(GpuQueueEntry? me, int myPriority, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> holdings)
+    {
+        var free = FreeCount(slots, holdings);
+        foreach (var other in Queue.List())
+        {
+            if (me is not null && other.Id == me.Id) return null;
+            var ahead = other.Priority > myPriority || (other.Priority == myPriority && (me is null || other.RequestedAt <= me.RequestedAt));
+            if (ahead && other.Count <= free) return other;
+        }
+        return null;
+    }
+
+    private static int FreeCount(IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> holdings)
+    {
+        var held = new HashSet<string>(holdings.SelectMany(h => h.Slots), StringComparer.Ordinal);
+        return slots.Count(s => !held.Contains(s.Slot) && !(s.IsMig && held.Contains(s.Index.ToString(CultureInfo.InvariantCulture)))
+                                && !(!s.IsMig && held.Any(h => h.StartsWith(s.Slot + ".", StringComparison.Ordinal))));
+    }
+
+    public void Apply(GpuAssignment a, CreateContainerParameters p)
+    {
+        var slots = string.Join(",", a.Slots);
+        var uuids = string.Join(",", a.Uuids);
+        p.Labels[Labels.GpuSlots] = slots;
+        p.Labels[Labels.GpuUuids] = uuids;
+        p.Labels[Labels.GpuAllocated] = _session.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        p.Labels[Labels.GpuWeight] = a.Weight.ToString("0.####", CultureInfo.InvariantCulture);
+        p.Labels[Labels.AimeGpus] = slots;
+        var hold = _session.LimitsFor(_session.Access.Target(p.Labels[Labels.User])).GpuHoldAfterStopMinutes;
+        p.Labels[Labels.GpuHoldMinutes] = hold.ToString(CultureInfo.InvariantCulture);
+        p.Env.Add($"CUDA_VISIBLE_DEVICES={uuids}");
+        p.Env.Add($"NVIDIA_VISIBLE_DEVICES={uuids}");
+        if (Config.Attach == GpuAttachMode.Simulated) return;
+        var migCount = a.Slots.Count(s => s.Contains('.'));
+        if (migCount > 1)
+        {
+            // Several MIG devices: the nvidia runtime reads NVIDIA_VISIBLE_DEVICES (as DS01's mlc-patched does).
+            p.HostConfig.Runtime = "nvidia";
+            return;
+        }
+        p.HostConfig.DeviceRequests = new List<DeviceRequest>
+        {
+            new() { Driver = "nvidia", DeviceIDs = a.Uuids.ToList(), Capabilities = new List<IList<string>> { new List<string> { "gpu" } } },
+        };
+    }
+
+    public async Task StartAsync(ContainerInspectResponse container, Func<Task> start, CancellationToken ct)
+    {
+        var labels = container.Config?.Labels;
+        if (labels is null || !labels.TryGetValue(Labels.GpuSlots, out var mine) || string.IsNullOrWhiteSpace(mine))
+        {
+            await start().ConfigureAwait(false);
+            return;
+        }
+        using (Lock())
+        {
+            var tag = container.Name.TrimStart('/');
+            var own = mine.Split(',').Select(s => Ds01GpuSlot.NormalizeSlotId(s.Trim())).ToHashSet();
+            var others = (await HoldingsAsync(ct).ConfigureAwait(false)).Where(h => h.Tag != tag).ToList();
+            foreach (var h in others)
+            {
+                var clash = h.Holding.Slots.FirstOrDefault(s => own.Contains(s) || own.Any(o => Covers(o, s) || Covers(s, o)));
+                if (clash is not null)
+                    throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuSlotTaken",
+                        $"GPU {clash} of '{ContainerNaming.ParseTag(tag).Name}' went to '{ContainerNaming.ParseTag(h.Tag).Name}' ({h.Holding.User}) after this container's hold expired; a container's GPU is fixed when it is created.",
+                        tag, "Remove this container and create a new one (your workspace files are kept), or wait until that GPU is free.");
+            }
+            await start().ConfigureAwait(false);
+        }
+    }
+
+    private static bool Covers(string full, string mig) => !full.Contains('.') && mig.StartsWith(full + ".", StringComparison.Ordinal);
+
+    // ---------- views ----------
+
+    public async Task<IReadOnlyList<Ds01GpuSlot>> SlotStatesAsync(CancellationToken ct)
+    {
+        var holdings = await HoldingsAsync(ct).ConfigureAwait(false);
+        return Slots.Select(s =>
+        {
+            var h = holdings.FirstOrDefault(x => x.Holding.Slots.Any(id => id == s.Slot || Covers(id, s.Slot) || Covers(s.Slot, id)));
+            if (h is null) return s;
+            var state = h.Holding.State == GpuHoldingState.Held ? GpuSlotState.Held : GpuSlotState.Allocated;
+            return s.WithAllocation(state, ContainerNaming.ParseTag(h.Tag).Name, h.Holding.User, h.Holding.HoldExpiresAt);
+        }).ToList();
+    }
+
+    public async Task<IReadOnlyList<Ds01GpuAllocation>> AllocationsAsync(bool includeHeld, CancellationToken ct)
+    {
+        var holdings = await HoldingsAsync(ct).ConfigureAwait(false);
+        return holdings.Where(h => includeHeld || h.Holding.State == GpuHoldingState.Allocated).Select(h => new Ds01GpuAllocation
+        {
+            Container = ContainerNaming.ParseTag(h.Tag).Name,
+            User = h.Holding.User,
+            Slots = string.Join(",", h.Holding.Slots),
+            Uuids = h.Uuids,
+            Weight = Math.Round(h.Weight, 4),
+            State = h.Holding.State == GpuHoldingState.Held ? GpuAllocationState.Held : GpuAllocationState.Allocated,
+            AllocatedAt = h.AllocatedAt,
+            HoldExpiresAt = h.Holding.HoldExpiresAt,
+        }).OrderBy(a => a.Slots, StringComparer.Ordinal).ToList();
+    }
+
+    public IReadOnlyList<Ds01GpuAllocation> QueuedAllocations() => Queue.List().Select(e => new Ds01GpuAllocation
+    {
+        Container = ContainerNaming.ParseTag(e.Container).Name,
+        User = e.User,
+        Slots = "",
+        Weight = 0,
+        State = GpuAllocationState.Queued,
+        Priority = e.Priority,
+        AllocatedAt = e.RequestedAt,
+    }).ToList();
+
+    private void Log(string type, GpuPlacementRequest req, Dictionary<string, object?> details)
+    {
+        details["container"] = req.ContainerTag;
+        if (_session.Caller.Uid != req.User.Uid) details["by"] = _session.Caller.Name;
+        _session.Events.Write(type, req.User.Name, details);
+    }
+}

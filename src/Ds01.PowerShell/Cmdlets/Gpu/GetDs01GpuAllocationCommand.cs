@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using Ds01.Core.Gpu;
+
+namespace Ds01.PowerShell.Cmdlets;
+
+/// <summary>Who holds which GPU slots (allocated and held after stop), or with -Queued who waits for one.</summary>
+[Cmdlet(VerbsCommon.Get, "Ds01GpuAllocation")]
+[OutputType(typeof(Ds01GpuAllocation))]
+public sealed class GetDs01GpuAllocationCommand : Ds01ContainerCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
+    /// <summary>Requests waiting for a GPU (New-Ds01Container -Wait), in serving order.</summary>
+    [Parameter]
+    public SwitchParameter Queued { get; set; }
+
+    protected override void ProcessRecord() => Try(() =>
+    {
+        var gpu = new GpuService(Session, Engine);
+        var list = Queued ? gpu.QueuedAllocations() : Await(gpu.AllocationsAsync(includeHeld: true, Cancellation));
+        WriteObject(list.Where(a => User is null || a.User == User), enumerateCollection: true);
+    });
+}

@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using Ds01.Core.Gpu;
+
+namespace Ds01.PowerShell.Cmdlets;
+
+/// <summary>gpu-status: every GPU slot (full GPU or MIG instance) with who holds it.</summary>
+[Cmdlet(VerbsCommon.Get, "Ds01Gpu")]
+[OutputType(typeof(Ds01GpuSlot))]
+public sealed class GetDs01GpuCommand : Ds01ContainerCmdlet
+{
+    [Parameter(Position = 0)]
+    [SupportsWildcards]
+    public string[]? Slot { get; set; }
+
+    [Parameter]
+    public GpuSlotState[]? State { get; set; }
+
+    protected override void EndProcessing() => Try(() =>
+    {
+        var slots = Await(new GpuService(Session, Engine).SlotStatesAsync(Cancellation))
+            .Where(s => State is null || State.Contains(s.State))
+            .Where(s => Slot is null || Slot.Any(p => WildcardPattern.Get(p, WildcardOptions.IgnoreCase).IsMatch(s.Slot)));
+        WriteObject(slots, enumerateCollection: true);
+    });
+}

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace Ds01.Tests.Unit.Cli;
+
+/// <summary>Runs the built ds01 executable as a user's shell would, with stdin redirected (no terminal).</summary>
+internal static class CliProcess
+{
+    internal sealed record Result(int ExitCode, string Out, string Err);
+
+    private static string CliDll
+    {
+        get
+        {
+            // Same configuration as this test assembly; fall back to the copy beside it.
+            var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}")
+                ? "Debug" : "Release";
+            var built = Path.Combine(RepoPaths.Root, "src", "Ds01.Cli", "bin", config, "net10.0", "ds01.dll");
+            return File.Exists(built) ? built : Path.Combine(AppContext.BaseDirectory, "ds01.dll");
+        }
+    }
+
+    internal static Result Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(CliDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["NO_COLOR"] = "1";
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("ds01 did not exit: " + string.Join(' ', args));
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
+
+// One class per group so xunit starts these slow child processes in parallel.
+public class CliOutputTests
+{
+    private static CliProcess.Result Ds01(params string[] args) => CliProcess.Run(args);
+
+    [Fact]
+    public void Evaluates_an_expression()
+    {
+        var r = Ds01("-c", "1+1");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("2", r.Out.Trim());
+        Assert.Equal("", r.Err);
+    }
+    [Fact]
+    public void Json_prints_one_array_of_objects()
+    {
+        var r = Ds01("--json", "-c", "[pscustomobject]@{a=1}");
+
+        Assert.Equal(0, r.ExitCode);
+        var root = JsonDocument.Parse(r.Out).RootElement;
+        Assert.Equal(1, root.GetArrayLength());
+        Assert.Equal(1, root[0].GetProperty("a").GetInt32());
+    }
+    [Fact]
+    public void Objects_print_as_an_ascii_table_when_piped()
+    {
+        var r = Ds01("-c", "[pscustomobject]@{Name='a'; Gpus=2}; [pscustomobject]@{Name='b'; Gpus=$null}");
+
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToArray();
+        Assert.Equal(6, lines.Length);
+        Assert.Matches(@"^\| Name \| Gpus \|$", lines[1]);
+        Assert.Matches(@"^\| b\s+\|\s+\|$", lines[4]);
+    }
+    [Fact]
+    public void Warnings_go_to_stderr_information_to_stdout_and_verbose_only_when_asked()
+    {
+        const string script =
+            "function f { [CmdletBinding()] param() $PSCmdlet.WriteWarning('careful'); " +
+            "$PSCmdlet.WriteVerbose('chatty'); $PSCmdlet.WriteInformation('note', @()) }; f";
+
+        var quiet = Ds01("-c", script);
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.Equal("warning: careful", quiet.Err.Trim());
+        Assert.Equal("note", quiet.Out.Trim());
+
+        var hostTagged = Ds01("-c",
+            "function Show-Once { [CmdletBinding()] param() $PSCmdlet.WriteInformation('once', [string[]]@('PSHOST')) }; Show-Once");
+        Assert.Equal("once", hostTagged.Out.Trim());
+
+        var verbose = Ds01("--verbose", "-c", script);
+        Assert.Contains("verbose: chatty", verbose.Err);
+    }
+    [Fact]
+    public void Version_and_help_need_no_command()
+    {
+        var version = Ds01("--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+(\.\d+)*$", version.Out.Trim());
+
+        var help = Ds01("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("usage: ds01", help.Out);
+
+        Assert.Equal(2, Ds01("--bogus").ExitCode);
+    }
+}
+
+public class CliErrorTests
+{
+    private static CliProcess.Result Ds01(params string[] args) => CliProcess.Run(args);
+
+    [Fact]
+    public void A_terminating_error_goes_to_stderr_with_exit_1()
+    {
+        var r = Ds01("-c", "throw 'boom'");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("ds01: boom", r.Err);
+        Assert.Equal("", r.Out.Trim());
+    }
+    [Fact]
+    public void A_command_the_embedded_engine_lacks_is_an_error_not_a_crash()
+    {
+        // Get-Item lives in Microsoft.PowerShell.Management, which the embedded engine does not ship.
+        var r = Ds01("-c", "Get-Item /nonexistent");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("ds01: The term 'Get-Item' is not recognized", r.Err);
+        Assert.Contains("id: CommandNotFoundException", r.Err);
+    }
+    [Fact]
+    public void A_non_terminating_error_still_fails_the_run_and_output_is_kept()
+    {
+        var r = Ds01("-c", "'before'; Get-Command no-such-command; 'after'");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(["before", "after"], r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("target: no-such-command", r.Err);
+    }
+    [Fact]
+    public void Exit_in_the_script_sets_the_exit_code() => Assert.Equal(3, Ds01("-c", "exit 3").ExitCode);
+}
+
+public class CliDispatchTests
+{
+    private static CliProcess.Result Ds01(params string[] args) => CliProcess.Run(args);
+
+    [Fact]
+    public void Dispatch_passes_arguments_as_values_never_as_script_text()
+    {
+        var found = Ds01("Get-Command", "Get-Module");
+        Assert.Equal(0, found.ExitCode);
+        Assert.Contains("Module", found.Out);
+
+        // Were the argument spliced into script text, this would exit 7.
+        var hostile = Ds01("Get-Command", "x'; exit 7; '");
+        Assert.Equal(1, hostile.ExitCode);
+        Assert.Contains("not recognized", hostile.Err);
+    }
+    [Fact]
+    public void An_unknown_command_is_reported()
+    {
+        var r = Ds01("no-such-command");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("unknown command 'no-such-command'", r.Err);
+    }
+    [Fact]
+    public void A_confirmation_prompt_fails_instead_of_waiting_when_stdin_is_not_a_terminal()
+    {
+        const string script =
+            "function Remove-Thing { [CmdletBinding(SupportsShouldProcess, ConfirmImpact='High')] param() " +
+            "if ($PSCmdlet.ShouldProcess('thing')) { 'removed' } }; Remove-Thing";
+
+        var refused = Ds01("-c", script);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("cannot prompt", refused.Err);
+        Assert.DoesNotContain("removed", refused.Out);
+
+        var confirmed = Ds01("-c", script.Replace("; Remove-Thing", "; Remove-Thing -Confirm:$false"));
+        Assert.Equal(0, confirmed.ExitCode);
+        Assert.Equal("removed", confirmed.Out.Trim());
+    }
+}
