@@ -188,7 +188,7 @@ public static class DockerfileGenerator
     {
         sb.AppendLine("# Phase 6/8, user setup: the owner's UID/GID baked in, so containers start straight from the image");
         sb.AppendLine("# (the fast path, no run-and-commit). useradd/groupadd on Debian and Ubuntu, busybox adduser/addgroup");
-        sb.AppendLine("# elsewhere; a group or user the base image already has with that GID/UID is reused.");
+        sb.AppendLine("# elsewhere, plain /etc/passwd and /etc/group lines without either; an existing GID/UID is reused.");
         sb.AppendLine("# lastlog and faillog are emptied because large LDAP UIDs make them sparse files of hundreds of GB.");
         sb.Append("RUN ").Append(UserSetupScript.ForDockerfile(spec.Uid, spec.Gid, spec.UserName)).AppendLine();
         sb.AppendLine();

@@ -5,7 +5,8 @@ namespace Ds01.Core.Images;
 /// <summary>
 /// The one shell script that creates the owner's account in an image: baked into a Dockerfile RUN (the fast path)
 /// or run in a temporary container before a commit (the legacy path). useradd/groupadd on Debian and Ubuntu,
-/// busybox adduser/addgroup elsewhere; a group or user the image already has with that GID/UID is reused.
+/// busybox adduser/addgroup elsewhere, and plain /etc/passwd and /etc/group lines where neither exists (minimal
+/// images; Debian's static busybox has no adduser); a group or user the image already has with that GID/UID is reused.
 /// </summary>
 public static class UserSetupScript
 {
@@ -15,17 +16,22 @@ public static class UserSetupScript
         "shell=/bin/sh; if [ -x /bin/bash ]; then shell=/bin/bash; fi",
         "if command -v useradd >/dev/null 2>&1; then tool=shadow; " +
             "elif command -v adduser >/dev/null 2>&1; then tool=busybox; " +
-            "else echo \"ds01: the base image has neither useradd nor adduser\" >&2; exit 1; fi",
+            "else tool=files; fi",
         "group=$(grep \"^[^:]*:[^:]*:$gid:\" /etc/group | cut -d: -f1 | head -n 1)",
         "if [ -z \"$group\" ]; then " +
             "group=$name; if grep -q \"^$group:\" /etc/group; then group=ds01-$gid; fi; " +
-            "if [ $tool = shadow ]; then groupadd -g \"$gid\" \"$group\"; else addgroup -g \"$gid\" \"$group\"; fi; fi",
+            "if [ $tool = shadow ]; then groupadd -g \"$gid\" \"$group\"; " +
+            "elif [ $tool = busybox ]; then addgroup -g \"$gid\" \"$group\"; " +
+            "else echo \"$group:x:$gid:\" >> /etc/group; fi; fi",
         "user=$(grep \"^[^:]*:[^:]*:$uid:\" /etc/passwd | cut -d: -f1 | head -n 1)",
         "if [ -z \"$user\" ]; then " +
             "user=$name; if grep -q \"^$user:\" /etc/passwd; then " +
             "echo \"ds01: the base image has a user $user with another UID\" >&2; exit 1; fi; " +
             "if [ $tool = shadow ]; then useradd -l -m -u \"$uid\" -g \"$gid\" -s \"$shell\" \"$user\"; " +
-            "else adduser -D -u \"$uid\" -G \"$group\" -s \"$shell\" \"$user\"; fi; fi",
+            "elif [ $tool = busybox ]; then adduser -D -u \"$uid\" -G \"$group\" -s \"$shell\" \"$user\"; " +
+            "else echo \"$user:x:$uid:$gid::/home/$user:$shell\" >> /etc/passwd; " +
+            "if [ -f /etc/shadow ]; then echo \"$user:!::0:99999:7:::\" >> /etc/shadow; fi; " +
+            "mkdir -p \"/home/$user\"; chown \"$uid:$gid\" \"/home/$user\"; fi; fi",
         "home=$(grep \"^$user:\" /etc/passwd | cut -d: -f6 | head -n 1)",
         "mkdir -p \"$home/.local/bin\" /workspace",
         "chown -R \"$uid:$gid\" \"$home/.local\"",
