@@ -10,20 +10,25 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Ds01.format.ps1xml')
     CmdletsToExport      = @(
+        'Build-Ds01Image'
         'Enter-Ds01Container'
         'Get-Ds01Container'
         'Get-Ds01ContainerStats'
         'Get-Ds01Gpu'
         'Get-Ds01GpuAllocation'
+        'Get-Ds01Image'
         'Get-Ds01ResourceLimit'
         'Invoke-Ds01ContainerCommand'
         'New-Ds01Container'
+        'New-Ds01Dockerfile'
         'Remove-Ds01Container'
+        'Remove-Ds01Image'
         'Resume-Ds01Container'
         'Start-Ds01Container'
         'Stop-Ds01Container'
         'Suspend-Ds01Container'
         'Test-Ds01Config'
+        'Update-Ds01Image'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

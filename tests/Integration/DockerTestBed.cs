@@ -34,6 +34,7 @@ public sealed class DockerTestBed : IDisposable
             "defaults:\n" + string.Concat(defaults.Select(kv => $"  {kv.Key}: {kv.Value}\n")) +
             (extraLimits ?? "") + "\n" +
             $"workspace_root: \"{Workspaces}/{ProjectPlaceholder}\"\n" +
+            $"dockerfiles_root: \"{Config.Root}/dockerfiles\"\n" +
             $"allowed_mount_roots: [\"{Config.Root}\"]\n" +
             // This sandbox's hard memlock limit is 8 MiB and dockerd cannot raise it; production keeps -1.
             "ulimits:\n  memlock: 8388608\n");
@@ -54,6 +55,8 @@ public sealed class DockerTestBed : IDisposable
     }
 
     public TempConfig Config { get; }
+    /// <summary>Where Build-Ds01Image keeps project Dockerfiles in this test's config (not the runner's ~/dockerfiles).</summary>
+    public string Dockerfiles => Path.Combine(Config.Root, "dockerfiles");
     public string Workspaces { get; }
     public DockerEngine Engine { get; }
     public string RunId { get; }
@@ -96,6 +99,14 @@ public sealed class DockerTestBed : IDisposable
             var mine = Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult()
                 .Where(c => c.Names.Any(n => n.Contains(RunId, StringComparison.Ordinal)));
             foreach (var c in mine) Engine.RemoveContainerAsync(c.ID, force: true, CancellationToken.None).GetAwaiter().GetResult();
+            // Project images and legacy commits carry the run id in their repository or tag.
+            var images = Engine.ListImagesAsync(CancellationToken.None).GetAwaiter().GetResult()
+                .SelectMany(i => i.RepoTags ?? []).Where(t => t.Contains(RunId, StringComparison.Ordinal));
+            foreach (var t in images)
+            {
+                try { Engine.RemoveImageAsync(t, force: true, CancellationToken.None).GetAwaiter().GetResult(); }
+                catch (Core.Ds01Exception) { /* removed with another tag of the same image */ }
+            }
         }
         catch (Exception) { /* the daemon is gone; nothing left to clean */ }
         Engine.Dispose();

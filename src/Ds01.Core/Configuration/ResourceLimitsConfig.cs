@@ -23,8 +23,10 @@ public sealed class ResourceLimitsConfig
 {
     public ResourceLimitsConfig(string file, LimitSet defaults, IReadOnlyDictionary<string, GroupConfig> groups,
         IReadOnlyDictionary<string, UserConfig> users, string? defaultGroup, IReadOnlyList<string> admins,
-        string? workspaceRoot, IReadOnlyList<string> allowedMountRoots, IReadOnlyDictionary<string, long>? ulimits = null)
+        string? workspaceRoot, IReadOnlyList<string> allowedMountRoots, IReadOnlyDictionary<string, long>? ulimits = null,
+        string? dockerfilesRoot = null)
     {
+        DockerfilesRoot = dockerfilesRoot;
         Ulimits = ulimits ?? DefaultUlimits;
         File = file; Defaults = defaults; Groups = groups; Users = users; DefaultGroup = defaultGroup; Admins = admins;
         WorkspaceRoot = workspaceRoot; AllowedMountRoots = allowedMountRoots;
@@ -38,6 +40,14 @@ public sealed class ResourceLimitsConfig
     public IReadOnlyList<string> Admins { get; }
     /// <summary>Host path template mounted at /workspace; {user}, {uid}, {home} and {project} are filled in.</summary>
     public string? WorkspaceRoot { get; }
+    /// <summary>
+    /// Host directory template for users' project Dockerfiles ({project}.Dockerfile inside); {user}, {uid} and {home}
+    /// are filled in. Null means DefaultDockerfilesRoot, DS01's ~/dockerfiles.
+    /// </summary>
+    public string? DockerfilesRoot { get; }
+
+    public const string DefaultDockerfilesRoot = "{home}/dockerfiles";
+
     /// <summary>Path templates under which -Workspace and -DataPath may point.</summary>
     public IReadOnlyList<string> AllowedMountRoots { get; }
 
@@ -72,7 +82,7 @@ public sealed class ResourceLimitsConfig
     }
 
     private static readonly string[] TopKeys =
-        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits" };
+        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root" };
 
     private static ResourceLimitsConfig? Read(YamlSource src)
     {
@@ -88,6 +98,7 @@ public sealed class ResourceLimitsConfig
         YamlNode? defaultGroupNode = null;
         var admins = new List<string>();
         string? workspaceRoot = null;
+        string? dockerfilesRoot = null;
         var mountRoots = new List<string>();
         var ulimits = new Dictionary<string, long>(DefaultUlimits);
 
@@ -148,6 +159,12 @@ public sealed class ResourceLimitsConfig
                         !workspaceRoot.StartsWith("{home}", StringComparison.Ordinal))
                         src.Problem(value, "InvalidValue", "workspace_root must be an absolute path (it may use {home}, {user}, {uid}, {project})");
                     break;
+                case "dockerfiles_root":
+                    dockerfilesRoot = src.AsString(value, "dockerfiles_root");
+                    if (dockerfilesRoot is not null && !dockerfilesRoot.StartsWith("/", StringComparison.Ordinal) &&
+                        !dockerfilesRoot.StartsWith("{home}", StringComparison.Ordinal))
+                        src.Problem(value, "InvalidValue", "dockerfiles_root must be an absolute path (it may use {home}, {user}, {uid})");
+                    break;
                 case "ulimits":
                     var ulm = src.AsMapping(value, "ulimits");
                     if (ulm is null) break;
@@ -177,7 +194,7 @@ public sealed class ResourceLimitsConfig
         if (defaultGroup is not null && defaultGroupNode is not null && !groups.ContainsKey(defaultGroup))
             src.Problem(defaultGroupNode, "UnknownGroup", $"default_group '{defaultGroup}' is not defined under groups");
 
-        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits);
+        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot);
     }
 
     private static LimitSet ReadLimits(YamlSource src, YamlMappingNode map, string scope,

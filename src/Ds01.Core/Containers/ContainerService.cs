@@ -3,6 +3,7 @@ using Docker.DotNet.Models;
 using Ds01.Core.Configuration;
 using Ds01.Core.Docker;
 using Ds01.Core.Identity;
+using Ds01.Core.Images;
 using Ds01.Core.Naming;
 
 namespace Ds01.Core.Containers;
@@ -108,7 +109,11 @@ public sealed class ContainerService
         if (data is not null && !Directory.Exists(data))
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "DataPathNotFound", $"The data path '{data}' does not exist.", data, "Create it or fix the path.");
 
-        var parameters = BuildCreateParameters(request.Name, tag, project, image, owner, limits, workspace, data, request.Interface, config.Ulimits);
+        // SPEC 3.6: the image itself when its user setup matches the owner (fast path), else a legacy run + commit.
+        var source = await new UserSetupPath(_docker).PrepareAsync(imageInfo, image, tag, owner, ct).ConfigureAwait(false);
+        notes.AddRange(source.Notes);
+        Warnings.AddRange(source.Warnings);
+        var parameters = BuildCreateParameters(request.Name, tag, project, source.Image, owner, limits, workspace, data, request.Interface, config.Ulimits);
         await ApplySliceAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
         EnsureWorkspace(workspace, owner, notes);
 
@@ -135,12 +140,11 @@ public sealed class ContainerService
 
         Log("container.create", owner, new Dictionary<string, object?>
         {
-            ["container"] = tag, ["image"] = image, ["gpu"] = gpu is null ? null : string.Join(",", gpu.Slots),
+            ["container"] = tag, ["image"] = image, ["legacy_image"] = source.LegacyImage, ["gpu"] = gpu is null ? null : string.Join(",", gpu.Slots),
             ["cpu_limit"] = limits.CpuLimit, ["memory_limit"] = limits.MemoryLimitBytes,
         }, notes);
         var created = await _docker.InspectContainerAsync(id, ct).ConfigureAwait(false)
             ?? throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerVanished", $"Container '{tag}' disappeared right after create.", tag);
-        _ = imageInfo;
         return new ContainerCreateResult(ContainerMapper.FromInspect(created, Now), notes);
     }
 

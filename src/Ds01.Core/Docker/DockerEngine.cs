@@ -178,11 +178,20 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
     public Task RemoveImageAsync(string reference, bool force, CancellationToken ct) =>
         Call($"remove image {reference}", reference, () => _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = force }, ct));
 
-    public async Task<string> CommitContainerAsync(string id, string repository, string tag, CancellationToken ct) =>
-        (await Call($"commit container {id}", id, () => _client.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
+    public async Task<string> CommitContainerAsync(CommitContainerChangesParameters parameters, CancellationToken ct) =>
+        (await Call($"commit container {parameters.ContainerID}", parameters.ContainerID,
+            () => _client.Images.CommitContainerChangesAsync(parameters, ct)).ConfigureAwait(false)).ID;
+
+    public async Task<long> WaitContainerAsync(string id, CancellationToken ct) =>
+        (await Call($"wait for container {id}", id, () => _client.Containers.WaitContainerAsync(id, ct)).ConfigureAwait(false)).StatusCode;
+
+    public Task<(string StdOut, string StdErr)> GetContainerLogsAsync(string id, CancellationToken ct) =>
+        Call($"logs of container {id}", id, async () =>
         {
-            ContainerID = id, RepositoryName = repository, Tag = tag,
-        }, ct)).ConfigureAwait(false)).ID;
+            using var stream = await _client.Containers.GetContainerLogsAsync(id,
+                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true }, ct).ConfigureAwait(false);
+            return await stream.ReadOutputToEndAsync(ct).ConfigureAwait(false);
+        });
 
     public Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct) =>
         Call("build image", parameters.Tags?.FirstOrDefault(), () => _client.Images.BuildImageFromDockerfileAsync(parameters, tarContext,

@@ -22,7 +22,12 @@ public interface IContainerEngine
     Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct);
     Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct);
     Task RemoveImageAsync(string reference, bool force, CancellationToken ct);
-    Task<string> CommitContainerAsync(string id, string repository, string tag, CancellationToken ct);
+    /// <summary>Commits a container; the parameters' config fields (Cmd, Labels, ...) override the container's.</summary>
+    Task<string> CommitContainerAsync(CommitContainerChangesParameters parameters, CancellationToken ct);
+    /// <summary>Blocks until the container exits and returns its exit code.</summary>
+    Task<long> WaitContainerAsync(string id, CancellationToken ct);
+    /// <summary>The container's stdout and stderr so far (a container without a TTY).</summary>
+    Task<(string StdOut, string StdErr)> GetContainerLogsAsync(string id, CancellationToken ct);
     Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct);
     Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct);
 }

@@ -75,16 +75,22 @@ public static class DockerfileGenerator
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidUseCase",
                 $"'{spec.UseCase}' is not a use case.", spec.UseCase, "Use cv, nlp, rl, ml or custom.");
         foreach (var package in spec.Packages) ValidatePackage(package);
-        if (!UserNamePattern.IsMatch(spec.UserName))
+        ValidateUser(spec.UserName, spec.Uid, spec.Gid);
+    }
+
+    /// <summary>The account the user-setup script creates: a sanitised name and non-negative UID/GID.</summary>
+    public static void ValidateUser(string userName, int uid, int gid)
+    {
+        if (!UserNamePattern.IsMatch(userName))
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidUserName",
-                $"'{Printable(spec.UserName)}' is not a sanitised user name.", spec.UserName,
+                $"'{Printable(userName)}' is not a sanitised user name.", userName,
                 "Pass the name through UsernameSanitizer (lowercase letters, digits, '_' and '-', up to 32).");
-        if (spec.Uid < 0)
+        if (uid < 0)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidUserId",
-                $"UID {spec.Uid} is negative.", spec.Uid, "Pass the user's numeric UID (id -u).");
-        if (spec.Gid < 0)
+                $"UID {uid} is negative.", uid, "Pass the user's numeric UID (id -u).");
+        if (gid < 0)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidGroupId",
-                $"GID {spec.Gid} is negative.", spec.Gid, "Pass the user's numeric GID (id -g).");
+                $"GID {gid} is negative.", gid, "Pass the user's numeric GID (id -g).");
     }
 
     public static string Generate(DockerfileSpec spec)
@@ -182,35 +188,9 @@ public static class DockerfileGenerator
     {
         sb.AppendLine("# Phase 6/8, user setup: the owner's UID/GID baked in, so containers start straight from the image");
         sb.AppendLine("# (the fast path, no run-and-commit). useradd/groupadd on Debian and Ubuntu, busybox adduser/addgroup");
-        sb.AppendLine("# elsewhere; a group or user the base image already has with that GID/UID is reused.");
+        sb.AppendLine("# elsewhere, plain /etc/passwd and /etc/group lines without either; an existing GID/UID is reused.");
         sb.AppendLine("# lastlog and faillog are emptied because large LDAP UIDs make them sparse files of hundreds of GB.");
-        string[] script =
-        [
-            "set -e",
-            $"uid={spec.Uid}; gid={spec.Gid}; name={spec.UserName}",
-            "shell=/bin/sh; if [ -x /bin/bash ]; then shell=/bin/bash; fi",
-            "if command -v useradd >/dev/null 2>&1; then tool=shadow; " +
-                "elif command -v adduser >/dev/null 2>&1; then tool=busybox; " +
-                "else echo \"ds01: the base image has neither useradd nor adduser\" >&2; exit 1; fi",
-            "group=$(grep \"^[^:]*:[^:]*:$gid:\" /etc/group | cut -d: -f1 | head -n 1)",
-            "if [ -z \"$group\" ]; then " +
-                "group=$name; if grep -q \"^$group:\" /etc/group; then group=ds01-$gid; fi; " +
-                "if [ $tool = shadow ]; then groupadd -g \"$gid\" \"$group\"; else addgroup -g \"$gid\" \"$group\"; fi; fi",
-            "user=$(grep \"^[^:]*:[^:]*:$uid:\" /etc/passwd | cut -d: -f1 | head -n 1)",
-            "if [ -z \"$user\" ]; then " +
-                "user=$name; if grep -q \"^$user:\" /etc/passwd; then " +
-                "echo \"ds01: the base image has a user $user with another UID\" >&2; exit 1; fi; " +
-                "if [ $tool = shadow ]; then useradd -l -m -u \"$uid\" -g \"$gid\" -s \"$shell\" \"$user\"; " +
-                "else adduser -D -u \"$uid\" -G \"$group\" -s \"$shell\" \"$user\"; fi; fi",
-            "home=$(grep \"^$user:\" /etc/passwd | cut -d: -f6 | head -n 1)",
-            "mkdir -p \"$home/.local/bin\" /workspace",
-            "chown -R \"$uid:$gid\" \"$home/.local\"",
-            "chown \"$uid:$gid\" /workspace",
-            "if [ -d /etc/sudoers.d ]; then " +
-                "echo \"$user ALL=(ALL) NOPASSWD:ALL\" > \"/etc/sudoers.d/$user\"; chmod 0440 \"/etc/sudoers.d/$user\"; fi",
-            "for log in /var/log/lastlog /var/log/faillog; do if [ -f \"$log\" ]; then : > \"$log\"; fi; done",
-        ];
-        sb.Append("RUN ").Append(string.Join("; \\\n    ", script)).AppendLine();
+        sb.Append("RUN ").Append(UserSetupScript.ForDockerfile(spec.Uid, spec.Gid, spec.UserName)).AppendLine();
         sb.AppendLine();
     }
 
@@ -228,6 +208,7 @@ public static class DockerfileGenerator
             (Labels.UserId, spec.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             (Labels.GroupId, spec.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             (Labels.Username, spec.UserName),
+            (Labels.BaseImage, spec.BaseImage),
         };
         if (spec.Framework is not null)
         {

@@ -19,6 +19,9 @@ public static class Labels
     public const string Framework = "ds01.framework";
     public const string CustomImage = "ds01.custom_image";
     public const string WorkMount = "ds01.work_mount";
+    public const string BaseImage = "ds01.base_image";
+    /// <summary>On an image committed by the legacy create path (user added by run + commit, not by a build).</summary>
+    public const string LegacyCommit = "ds01.legacy_commit";
     public const string DataMount = "ds01.data_mount";
     public const string Slice = "ds01.slice";
     public const string GpuSlots = "ds01.gpu.slots";

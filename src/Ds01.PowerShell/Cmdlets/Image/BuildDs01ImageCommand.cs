@@ -1,0 +1,103 @@
+using System.Management.Automation;
+using Ds01.Core;
+using Ds01.Core.Images;
+
+namespace Ds01.PowerShell.Cmdlets;
+
+/// <summary>image-create: builds ds01-{uid}/{project}:latest with the user baked in, from a generated or given Dockerfile.</summary>
+[Cmdlet("Build", "Ds01Image", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(Ds01Image))]
+public sealed class BuildDs01ImageCommand : Ds01ImageCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Project { get; set; } = "";
+
+    /// <summary>Catalog framework; without it (and without -BaseImage or -Path) the project's saved Dockerfile is built.</summary>
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string? Framework { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FrameworkVersion { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? BaseImage { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Architecture { get; set; }
+
+    [Parameter]
+    [ValidateSet("cv", "nlp", "rl", "ml", "custom", IgnoreCase = true)]
+    public string UseCase { get; set; } = "custom";
+
+    [Parameter]
+    public string[] Package { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter Jupyter { get; set; }
+
+    [Parameter]
+    public SwitchParameter DataScience { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
+    /// <summary>Build this Dockerfile instead of generating one; it is saved as the project's Dockerfile.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
+    /// <summary>Rebuild an image that already exists (e.g. after a UID/GID mismatch warning).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord() => Try(() =>
+    {
+        var owner = Owner(User);
+        var target = Images.ProjectReference(owner, Project);
+        var stored = Images.DockerfilePath(owner, Project);
+        string text;
+        if (Path is not null)
+        {
+            var path = GetUnresolvedProviderPathFromPSPath(Path);
+            if (!File.Exists(path))
+                throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"The Dockerfile '{path}' does not exist.", path, "Check -Path.");
+            text = File.ReadAllText(path);
+        }
+        else if (Framework is not null || BaseImage is not null)
+        {
+            var (generated, warning) = Images.GenerateDockerfile(new DockerfileRequest
+            {
+                Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
+                Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
+            }, owner);
+            if (warning is not null) WriteWarning(warning);
+            text = generated;
+        }
+        else if (File.Exists(stored))
+        {
+            text = File.ReadAllText(stored);
+        }
+        else
+        {
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired",
+                $"Project '{Project}' has no Dockerfile yet ({stored}).", Project, "Pass -Framework (or -BaseImage, or -Path).");
+        }
+
+        if (!ShouldProcess($"{target} (owner {owner.Name})", "Build image")) return;
+        // The saved copy is what Update-Ds01Image edits later (S2: ~/dockerfiles/<project>.Dockerfile).
+        if (!File.Exists(stored) || File.ReadAllText(stored) != text) Images.SaveDockerfile(stored, text, owner);
+        WriteVerbose($"Dockerfile: {stored}");
+        var image = RunBuild($"Building {target}", progress => Images.BuildAsync(Project, text, owner, NoCache, Force, progress, Cancellation));
+        FlushImageWarnings();
+        WriteObject(image);
+    });
+}
