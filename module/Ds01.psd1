@@ -14,6 +14,7 @@
         'Enter-Ds01Container'
         'Get-Ds01Container'
         'Get-Ds01ContainerStats'
+        'Get-Ds01Framework'
         'Get-Ds01Gpu'
         'Get-Ds01GpuAllocation'
         'Get-Ds01Image'

@@ -73,8 +73,8 @@ public sealed class ImageService
         if (string.IsNullOrEmpty(r.Framework))
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired", "Give a framework or a base image.", r.Project,
                 "Pass -Framework (e.g. Pytorch; Get-Ds01Framework lists them) or -BaseImage.");
-        var file = File.Exists(_session.Paths.ImageCatalogFile) ? _session.Paths.ImageCatalogFile
-            : File.Exists(ImageCatalog.DefaultPath) ? ImageCatalog.DefaultPath : null;
+        var frameworks = new FrameworkCatalog(_session);
+        var file = frameworks.CatalogFile;
         if (file is null)
         {
             // SPEC 2.4: without AIME's catalog the seeds fall back to Docker Hub's framework images.
@@ -82,9 +82,10 @@ public sealed class ImageService
             return (hub, r.Framework, r.FrameworkVersion, $"No AIME catalog is installed; building FROM {hub} (Docker Hub).");
         }
         var catalog = ImageCatalog.Load(file);
-        if (r.Architecture is not null)
+        var architecture = r.Architecture ?? frameworks.Architecture;
+        if (architecture is not null)
         {
-            var resolved = catalog.Resolve(r.Framework, r.FrameworkVersion, r.Architecture);
+            var resolved = catalog.Resolve(r.Framework, r.FrameworkVersion, architecture);
             return (resolved.Image, resolved.Framework, resolved.Version, resolved.Warning);
         }
         // Without an architecture the first matching row wins: the catalog lists the newest images first.
