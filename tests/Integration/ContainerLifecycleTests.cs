@@ -107,6 +107,17 @@ public class ContainerLifecycleTests
     }
 
     [Fact]
+    public void Tab_completion_offers_the_callers_container_names()
+    {
+        using var bed = new DockerTestBed();
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("tabone")} -Image {Img} -GpuCount 0; New-Ds01Container {bed.Name("tabtwo")} -Image {Img} -GpuCount 0").Errors);
+        var line = $"Start-Ds01Container -Name tabt";
+        var r = bed.Run($"(TabExpansion2 -inputScript '{line}' -cursorColumn {line.Length}).CompletionMatches | ForEach-Object CompletionText");
+        Assert.Empty(r.Errors);
+        Assert.Equal(new[] { bed.Name("tabtwo") }, r.Output.Select(o => o.BaseObject.ToString()));
+    }
+
+    [Fact]
     public void WhatIf_changes_nothing()
     {
         using var bed = new DockerTestBed();

@@ -37,6 +37,7 @@ public class GpuAllocationTests
         Assert.Contains("holds 1.00", e.Exception.Message);
         Assert.Contains("limit is 1.00", e.Exception.Message);
         Assert.Null(bed.Inspect(bed.Tag("g2")));
+        Assert.False(Directory.Exists(Path.Combine(bed.Workspaces, bed.Name("g2"))), "a rejected create leaves no workspace behind");
 
         // A CPU-only container is not affected by the GPU quota.
         Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("cpu")} -Image {Img} -GpuCount 0").Errors);
@@ -48,6 +49,32 @@ public class GpuAllocationTests
         var events = File.ReadAllLines(bed.Config.EventLogFile).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event_type").GetString()).ToList();
         Assert.Contains("gpu.allocate", events);
         Assert.Contains("gpu.reject", events);
+    }
+
+    [Fact]
+    public void A_specific_slot_can_be_asked_for_and_a_busy_or_unknown_one_is_refused()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 4, extraDefaults: "gpu_limit: unlimited");
+        var r = bed.Run($"New-Ds01Container {bed.Name("s2")} -Image {Img} -Gpu 2 -PassThru");
+        Assert.Empty(r.Errors);
+        Assert.Equal("2", Assert.IsType<Ds01Container>(Assert.Single(r.Output).BaseObject).Gpu);
+        var busy = bed.Run($"New-Ds01Container {bed.Name("s2b")} -Image {Img} -Gpu 2").SingleError();
+        Assert.Equal(ErrorCategory.ResourceUnavailable, busy.CategoryInfo.Category);
+        var unknown = bed.Run($"New-Ds01Container {bed.Name("s9")} -Image {Img} -Gpu 9").SingleError();
+        Assert.Equal(ErrorCategory.InvalidArgument, unknown.CategoryInfo.Category);
+    }
+
+    [Fact]
+    public void Without_nvidia_smi_or_a_static_list_a_gpu_request_is_a_clear_error_and_cpu_only_still_works()
+    {
+        using var bed = new DockerTestBed();
+        var env = bed.Env;
+        env["DS01_NVIDIA_SMI"] = "/nonexistent/nvidia-smi";
+        var e = PsEngine.Run($"New-Ds01Container {bed.Name("nogpu")} -Image {Img}", env).SingleError();
+        Assert.Equal((ErrorCategory.NotInstalled, "GpuInventoryUnavailable"), (e.CategoryInfo.Category, FirstErrorId(e)));
+        Assert.Contains("gpu-config.yaml", e.ErrorDetails?.RecommendedAction ?? e.Exception.Message);
+        Assert.Null(bed.Inspect(bed.Tag("nogpu")));
+        Assert.Empty(PsEngine.Run($"New-Ds01Container {bed.Name("nogpu")} -Image {Img} -GpuCount 0", env).Errors);
     }
 
     [Fact]

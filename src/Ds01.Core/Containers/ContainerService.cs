@@ -109,33 +109,55 @@ public sealed class ContainerService
         if (data is not null && !Directory.Exists(data))
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "DataPathNotFound", $"The data path '{data}' does not exist.", data, "Create it or fix the path.");
 
-        // SPEC 3.6: the image itself when its user setup matches the owner (fast path), else a legacy run + commit.
-        var source = await new UserSetupPath(_docker).PrepareAsync(imageInfo, image, tag, owner, ct).ConfigureAwait(false);
-        notes.AddRange(source.Notes);
-        Warnings.AddRange(source.Warnings);
-        var parameters = BuildCreateParameters(request.Name, tag, project, source.Image, owner, limits, workspace, data, request.Interface, config.Ulimits);
-        await ApplySliceAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
-        EnsureWorkspace(workspace, owner, notes);
-
-        string id;
-        GpuAssignment? gpu = null;
+        GpuPlacementRequest? gpuRequest = null;
         if (request.GpuCount > 0 || request.Gpu is not null)
         {
             if (_gpu is null)
                 throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "GpuSupportUnavailable", "GPU allocation is not available.", request.Name,
                     "Use -GpuCount 0 for a CPU-only container.");
-            var gpuRequest = new GpuPlacementRequest(owner, limits, tag, Math.Max(1, request.GpuCount), request.Gpu, request.Wait, request.WaitTimeout);
-            id = await _gpu.AllocateAsync(gpuRequest, async assignment =>
-            {
-                gpu = assignment;
-                _gpu.Apply(assignment, parameters);
-                return await _docker.CreateContainerAsync(parameters, ct).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+            gpuRequest = new GpuPlacementRequest(owner, limits, tag, Math.Max(1, request.GpuCount), request.Gpu, request.Wait, request.WaitTimeout);
+            // Fail fast on quota or a busy GPU before the slow legacy commit; the binding decision is made under the lock.
+            await _gpu.PrecheckAsync(gpuRequest, ct).ConfigureAwait(false);
         }
-        else
+
+        // SPEC 3.6: the image itself when its user setup matches the owner (fast path), else a legacy run + commit.
+        var source = await new UserSetupPath(_docker).PrepareAsync(imageInfo, image, tag, owner, ct).ConfigureAwait(false);
+        notes.AddRange(source.Notes);
+        Warnings.AddRange(source.Warnings);
+        var parameters = BuildCreateParameters(request.Name, tag, project, source.Image, owner, limits, workspace, data, request.Interface, config.Ulimits);
+        string id;
+        GpuAssignment? gpu = null;
+        var createdWorkspace = false;
+        try
         {
-            parameters.Labels[Labels.AimeGpus] = "0";
-            id = await _docker.CreateContainerAsync(parameters, ct).ConfigureAwait(false);
+            await ApplySliceAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
+            createdWorkspace = EnsureWorkspace(workspace, owner, notes);
+            if (gpuRequest is not null)
+            {
+                id = await _gpu!.AllocateAsync(gpuRequest, async assignment =>
+                {
+                    gpu = assignment;
+                    _gpu.Apply(assignment, parameters);
+                    return await _docker.CreateContainerAsync(parameters, ct).ConfigureAwait(false);
+                }, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                parameters.Labels[Labels.AimeGpus] = "0";
+                id = await _docker.CreateContainerAsync(parameters, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // A failed create leaves nothing behind: not the legacy commit, not an empty workspace we made.
+            if (source.LegacyImage is not null)
+            {
+                try { await _docker.RemoveImageAsync(source.LegacyImage, force: false, CancellationToken.None).ConfigureAwait(false); }
+                catch (Ds01Exception) { /* in use by another container of the same tag: keep */ }
+            }
+            if (createdWorkspace && Directory.Exists(workspace) && !Directory.EnumerateFileSystemEntries(workspace).Any())
+                Directory.Delete(workspace);
+            throw;
         }
 
         Log("container.create", owner, new Dictionary<string, object?>
@@ -222,12 +244,14 @@ public sealed class ContainerService
         notes.Add($"Cgroup parent {slice}.");
     }
 
-    private void EnsureWorkspace(string workspace, UserIdentity owner, List<string> notes)
+    /// <summary>Creates the workspace owned by the user; true when it did not exist before.</summary>
+    private bool EnsureWorkspace(string workspace, UserIdentity owner, List<string> notes)
     {
-        if (Directory.Exists(workspace)) return;
+        if (Directory.Exists(workspace)) return false;
         Directory.CreateDirectory(workspace);
         if (_session.Caller.Uid == 0 && owner.Uid != 0) Posix.Chown(workspace, owner.Uid, owner.Gid);
         notes.Add($"Created workspace {workspace}.");
+        return true;
     }
 
     // ---------- lifecycle ----------

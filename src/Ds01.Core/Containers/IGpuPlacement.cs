@@ -19,6 +19,9 @@ public interface IGpuPlacement
 {
     Task<T> AllocateAsync<T>(GpuPlacementRequest request, Func<GpuAssignment, Task<T>> create, CancellationToken ct);
 
+    /// <summary>A quick check without the lock: a request that cannot succeed (quota, or busy without -Wait) fails before slow work.</summary>
+    Task PrecheckAsync(GpuPlacementRequest request, CancellationToken ct);
+
     /// <summary>Fills labels, env and DeviceRequests for the slots.</summary>
     void Apply(GpuAssignment assignment, CreateContainerParameters parameters);
 

@@ -42,9 +42,30 @@ public sealed class GpuService : IGpuPlacement
 
     // ---------- allocation ----------
 
+    private static GpuRequest ToRequest(GpuPlacementRequest req) =>
+        new(req.User.Name, req.Count, req.Slot, req.Limits.GpuLimit, req.Limits.MaxGpusPerContainer, req.Limits.AllowFullGpu);
+
+    public async Task PrecheckAsync(GpuPlacementRequest req, CancellationToken ct)
+    {
+        var holdings = (await HoldingsAsync(ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
+        try
+        {
+            SlotAllocator.Choose(Slots, holdings, ToRequest(req));
+        }
+        catch (Ds01Exception e) when (e.Kind != Ds01ErrorKind.ResourceUnavailable || !req.Wait)
+        {
+            Log("gpu.reject", req, new Dictionary<string, object?> { ["reason"] = e.ErrorId, ["message"] = e.Message });
+            throw;
+        }
+        catch (Ds01Exception)
+        {
+            // Busy but willing to wait: AllocateAsync queues it.
+        }
+    }
+
     public async Task<T> AllocateAsync<T>(GpuPlacementRequest req, Func<GpuAssignment, Task<T>> create, CancellationToken ct)
     {
-        var request = new GpuRequest(req.User.Name, req.Count, req.Slot, req.Limits.GpuLimit, req.Limits.MaxGpusPerContainer, req.Limits.AllowFullGpu);
+        var request = ToRequest(req);
         var slots = Slots;
         var deadline = _session.Clock.GetUtcNow() + req.WaitTimeout;
         GpuQueueEntry? queued = null;
