@@ -6,17 +6,8 @@ namespace Ds01.PowerShell.Cmdlets;
 /// <summary>container-remove: deletes the container and frees its GPU at once; workspace files stay on the host.</summary>
 [Cmdlet(VerbsCommon.Remove, "Ds01Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveDs01ContainerCommand : Ds01ContainerCmdlet
+public sealed class RemoveDs01ContainerCommand : Ds01ContainerTargetCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    public string Name { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? User { get; set; }
-
     /// <summary>Stop a running container first instead of refusing.</summary>
     [Parameter]
     public SwitchParameter Stop { get; set; }

@@ -6,17 +6,8 @@ namespace Ds01.PowerShell.Cmdlets;
 /// <summary>container-start: runs a created or stopped container in the background.</summary>
 [Cmdlet(VerbsLifecycle.Start, "Ds01Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(Ds01Container))]
-public sealed class StartDs01ContainerCommand : Ds01ContainerCmdlet
+public sealed class StartDs01ContainerCommand : Ds01ContainerTargetCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    public string Name { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? User { get; set; }
-
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 

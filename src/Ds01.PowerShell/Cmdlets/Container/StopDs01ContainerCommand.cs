@@ -6,17 +6,8 @@ namespace Ds01.PowerShell.Cmdlets;
 /// <summary>container-stop: stops (or kills) a container; its GPU stays held for gpu_hold_after_stop_minutes.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "Ds01Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Ds01Container))]
-public sealed class StopDs01ContainerCommand : Ds01ContainerCmdlet
+public sealed class StopDs01ContainerCommand : Ds01ContainerTargetCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    public string Name { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? User { get; set; }
-
     /// <summary>Seconds to wait after SIGTERM before Docker kills (docker stop -t).</summary>
     [Parameter]
     [ValidateRange(0, 3600)]

@@ -7,46 +7,8 @@ namespace Ds01.PowerShell.Cmdlets;
 /// <summary>image-create: builds ds01-{uid}/{project}:latest with the user baked in, from a generated or given Dockerfile.</summary>
 [Cmdlet("Build", "Ds01Image", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(Ds01Image))]
-public sealed class BuildDs01ImageCommand : Ds01ImageCmdlet
+public sealed class BuildDs01ImageCommand : Ds01DockerfileCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string Project { get; set; } = "";
-
-    /// <summary>Catalog framework; without it (and without -BaseImage or -Path) the project's saved Dockerfile is built.</summary>
-    [Parameter(Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string? Framework { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? FrameworkVersion { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? BaseImage { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Architecture { get; set; }
-
-    [Parameter]
-    [ValidateSet("cv", "nlp", "rl", "ml", "custom", IgnoreCase = true)]
-    public string UseCase { get; set; } = "custom";
-
-    [Parameter]
-    public string[] Package { get; set; } = [];
-
-    [Parameter]
-    public SwitchParameter Jupyter { get; set; }
-
-    [Parameter]
-    public SwitchParameter DataScience { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? User { get; set; }
-
     /// <summary>Build this Dockerfile instead of generating one; it is saved as the project's Dockerfile.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -74,13 +36,7 @@ public sealed class BuildDs01ImageCommand : Ds01ImageCmdlet
         }
         else if (Framework is not null || BaseImage is not null)
         {
-            var (generated, warning) = Images.GenerateDockerfile(new DockerfileRequest
-            {
-                Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
-                Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
-            }, owner);
-            if (warning is not null) WriteWarning(warning);
-            text = generated;
+            text = GenerateDockerfile(owner);
         }
         else if (File.Exists(stored))
         {
