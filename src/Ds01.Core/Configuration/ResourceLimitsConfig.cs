@@ -65,21 +65,10 @@ public sealed class ResourceLimitsConfig
 
     public const string DefaultWorkspaceRoot = "{home}/workspace/{project}";
 
-    public static ResourceLimitsConfig Parse(string file, string text)
-    {
-        var src = YamlSource.Load(file, text);
-        var result = Read(src);
-        if (src.Problems.Count > 0 || result is null) throw new ConfigException(src.Problems.ToList());
-        return result;
-    }
+    public static ResourceLimitsConfig Parse(string file, string text) => YamlSource.Parse(file, text, Read);
 
     /// <summary>Every problem in the text, without throwing.</summary>
-    public static IReadOnlyList<ConfigProblem> Validate(string file, string text)
-    {
-        var src = YamlSource.Load(file, text);
-        Read(src);
-        return src.Problems;
-    }
+    public static IReadOnlyList<ConfigProblem> Validate(string file, string text) => YamlSource.Validate(file, text, Read);
 
     private static readonly string[] TopKeys =
         { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root" };

@@ -45,6 +45,22 @@ public sealed class YamlSource
         return new YamlSource(file, root, problems);
     }
 
+    /// <summary>Reads a file with <paramref name="read"/>; any problem at all throws, so a broken file never yields defaults.</summary>
+    public static T Parse<T>(string file, string text, Func<YamlSource, T?> read) where T : class
+    {
+        var src = Load(file, text);
+        var result = read(src);
+        if (src.Problems.Count > 0 || result is null) throw new ConfigException(src.Problems.ToList());
+        return result;
+    }
+
+    public static IReadOnlyList<ConfigProblem> Validate<T>(string file, string text, Func<YamlSource, T?> read) where T : class
+    {
+        var src = Load(file, text);
+        read(src);
+        return src.Problems;
+    }
+
     public void Problem(YamlNode node, string code, string message) =>
         _problems.Add(new ConfigProblem(File, (int)node.Start.Line, (int)node.Start.Column, code, message));
 

@@ -54,21 +54,10 @@ public sealed class GpuConfig
         return System.IO.File.Exists(file) ? Parse(file, System.IO.File.ReadAllText(file)) : Default(file);
     }
 
-    public static GpuConfig Parse(string file, string text)
-    {
-        var src = YamlSource.Load(file, text);
-        var result = Read(src);
-        if (src.Problems.Count > 0 || result is null) throw new ConfigException(src.Problems.ToList());
-        return result;
-    }
+    public static GpuConfig Parse(string file, string text) => YamlSource.Parse(file, text, Read);
 
     /// <summary>Every problem in the text, without throwing.</summary>
-    public static IReadOnlyList<ConfigProblem> Validate(string file, string text)
-    {
-        var src = YamlSource.Load(file, text);
-        Read(src);
-        return src.Problems;
-    }
+    public static IReadOnlyList<ConfigProblem> Validate(string file, string text) => YamlSource.Validate(file, text, Read);
 
     /// <summary>The problems of gpu-config.yaml in a config dir; none when the file is absent, since it is optional.</summary>
     public static IEnumerable<ConfigProblem> ValidateDirectory(string configDir)

@@ -30,6 +30,17 @@ public abstract class Ds01Cmdlet : PSCmdlet
         try { work(); }
         catch (Ds01Exception e) { WriteError(ToErrorRecord(e)); }
         catch (AggregateException a) when (a.InnerException is Ds01Exception e) { WriteError(ToErrorRecord(e)); }
+        // The host file system said no (a workspace, a Dockerfile, the state dir): say what and where, not a stack trace.
+        catch (UnauthorizedAccessException e)
+        {
+            WriteError(new ErrorRecord(e, "FileAccessDenied", ErrorCategory.PermissionDenied, null)
+            { ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Check the path's owner and permissions, or ask an admin." } });
+        }
+        catch (IOException e)
+        {
+            WriteError(new ErrorRecord(e, "FileSystemError", ErrorCategory.WriteError, null)
+            { ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Check the disk and the path named in the message." } });
+        }
     }
 
     /// <summary>For failures that make the rest of the command meaningless.</summary>
