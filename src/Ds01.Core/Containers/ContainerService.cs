@@ -130,7 +130,7 @@ public sealed class ContainerService
         var createdWorkspace = false;
         try
         {
-            await ApplySliceAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
+            await ApplyHostAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
             createdWorkspace = EnsureWorkspace(workspace, owner, notes);
             if (gpuRequest is not null)
             {
@@ -228,9 +228,15 @@ public sealed class ContainerService
         };
     }
 
-    private async Task ApplySliceAsync(CreateContainerParameters p, Ds01ResourceLimit limits, UserIdentity owner, List<string> notes, CancellationToken ct)
+    private async Task ApplyHostAsync(CreateContainerParameters p, Ds01ResourceLimit limits, UserIdentity owner, List<string> notes, CancellationToken ct)
     {
         var info = await _docker.GetSystemInfoAsync(ct).ConfigureAwait(false);
+        // Docker refuses --cpus above the host's CPU count; a limit written for a bigger server means "all of them".
+        if (info.NCPU > 0 && p.HostConfig.NanoCPUs > info.NCPU * 1_000_000_000L)
+        {
+            notes.Add($"cpu_limit {p.HostConfig.NanoCPUs / 1e9:0.##} is more than this host's {info.NCPU} CPUs; using {info.NCPU}.");
+            p.HostConfig.NanoCPUs = info.NCPU * 1_000_000_000L;
+        }
         if (!string.Equals(info.CgroupDriver, "systemd", StringComparison.OrdinalIgnoreCase))
         {
             notes.Add($"No cgroup slice: Docker's cgroup driver is '{info.CgroupDriver}', not systemd; limits still apply per container.");

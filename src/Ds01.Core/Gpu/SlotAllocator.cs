@@ -183,18 +183,18 @@ public static class SlotAllocator
         if (request.MaxGpusPerContainer is { } max && need > max + Epsilon)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuPerContainerLimitExceeded",
                 $"This request needs {F(need)} GPU-equivalents for one container; {request.User}'s limit per container is {F(max)}.",
-                request, "Ask for fewer or smaller GPU slots, or split the work over several containers.");
+                request.User, "Ask for fewer or smaller GPU slots, or split the work over several containers.");
         if (request.GpuLimit is { } limit && used + need > limit + Epsilon)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded",
                 $"{request.User} holds {F(used)} GPU-equivalents; this request needs {F(need)} more; the limit is {F(limit)}.",
-                request, "Stop and remove a container you no longer need (a stopped container keeps its GPU for the hold time; removing frees it at once), or ask for a smaller MIG slot.");
+                request.User, "Stop and remove a container you no longer need (a stopped container keeps its GPU for the hold time; removing frees it at once), or ask for a smaller MIG slot.");
     }
 
     // allow_full_gpu is a per-user/group limit from resource-limits.yaml like the quota, so a refusal is reported
     // as QuotaExceeded: the request exceeds what the user's limits allow, not what they are permitted to run at all.
     private static Ds01Exception FullGpuNotAllowed(GpuRequest request, string why) =>
         new(Ds01ErrorKind.QuotaExceeded, "FullGpuNotAllowed",
-            $"{request.User} may use MIG slots only (allow_full_gpu is false), and {why}.", request,
+            $"{request.User} may use MIG slots only (allow_full_gpu is false), and {why}.", request.User,
             "Ask for a MIG slot, or ask an admin for full-GPU access.");
 
     private static Ds01Exception NoFreeGpu(IReadOnlyList<Ds01GpuSlot> slots, List<Ds01GpuSlot> allowed,
@@ -210,7 +210,7 @@ public static class SlotAllocator
         return new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "NoFreeGpu",
             $"Not enough free {kind} slots: the request needs {request.Count}, {free.Count} of {allowed.Count} are free" +
             (free.Count > 0 ? $" ({string.Join(", ", free)})" : "") + $". Busy: {string.Join("; ", busy)}.{quota}",
-            request, "Try again later, ask for fewer GPUs, or wait in the queue (-Wait -TimeoutSec).");
+            request.User, "Try again later, ask for fewer GPUs, or wait in the queue (-Wait -TimeoutSec).");
     }
 
     private static string Describe(GpuHolding h) => h.State == GpuHoldingState.Held
