@@ -55,7 +55,9 @@ ready() { docker_cli version >/dev/null 2>&1; }
 print_env() { printf 'export DOCKER_HOST=%s\n' "$HOST"; }
 
 install_if_missing() {
-    if command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && [ -x /bin/busybox ]; then
+    # The image needs the static busybox (a dynamic one has no libc inside the image).
+    if command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 &&
+       dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; then
         return 0
     fi
     [ "$(id -u)" -eq 0 ] || die "dockerd/docker/busybox missing and not root: run as root, or: apt-get install -y docker.io busybox-static"
