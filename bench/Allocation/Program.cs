@@ -77,7 +77,9 @@ public sealed class FakeEngine : IContainerEngine
     public Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct) => throw Unexpected();
     public Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct) => throw Unexpected();
     public Task RemoveImageAsync(string reference, bool force, CancellationToken ct) => throw Unexpected();
-    public Task<string> CommitContainerAsync(string id, string repository, string tag, CancellationToken ct) => throw Unexpected();
+    public Task<string> CommitContainerAsync(CommitContainerChangesParameters parameters, CancellationToken ct) => throw Unexpected();
+    public Task<long> WaitContainerAsync(string id, CancellationToken ct) => throw Unexpected();
+    public Task<(string StdOut, string StdErr)> GetContainerLogsAsync(string id, CancellationToken ct) => throw Unexpected();
     public Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct) => throw Unexpected();
     public Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct) => throw Unexpected();
     private static InvalidOperationException Unexpected() => new("not on the allocation decision path");
