@@ -201,7 +201,13 @@ public static class MarkdownHelpParser
 
     private static IEnumerable<RelatedLink> Links(Block block)
     {
-        foreach (var inline in block.Descendants<LinkInline>())
+        var links = block switch
+        {
+            LeafBlock { Inline: { } inline } => inline.Descendants<LinkInline>(),
+            ContainerBlock container => container.Descendants<LeafBlock>().Where(l => l.Inline is not null).SelectMany(l => l.Inline!.Descendants<LinkInline>()),
+            _ => [],
+        };
+        foreach (var inline in links)
         {
             // platyPS keeps only absolute URIs; a link to a sibling page is resolved by name (Get-Help <name>).
             var uri = inline.Url ?? "";
