@@ -45,6 +45,14 @@ public sealed class TableRenderer(FormatViews views, ScriptCellEvaluator? evalua
 
         foreach (var item in Flatten(output))
         {
+            if (HelpText.IsHelp(item))
+            {
+                Flush();
+                currentKey = null;
+                rows = null;
+                blocks.Add(new LinesBlock(HelpText.Format((PSObject)item!)));
+                continue;
+            }
             if (ValueText.IsScalar(item))
             {
                 if (lines is null) { currentKey = null; rows = null; lines = []; }

@@ -62,6 +62,9 @@ public class GpuAllocationTests
         Assert.Equal(ErrorCategory.ResourceUnavailable, busy.CategoryInfo.Category);
         var unknown = bed.Run($"New-Ds01Container {bed.Name("s9")} -Image {Img} -Gpu 9").SingleError();
         Assert.Equal(ErrorCategory.InvalidArgument, unknown.CategoryInfo.Category);
+        var contradiction = bed.Run($"New-Ds01Container {bed.Name("s1")} -Image {Img} -Gpu 1 -GpuCount 0").SingleError();
+        Assert.Equal((ErrorCategory.InvalidArgument, "GpuSlotWithCount"), (contradiction.CategoryInfo.Category, FirstErrorId(contradiction)));
+        Assert.Null(bed.Inspect(bed.Tag("s1")));
     }
 
     [Fact]

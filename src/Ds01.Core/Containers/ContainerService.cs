@@ -79,6 +79,10 @@ public sealed class ContainerService
         ContainerNaming.ValidateName(request.Name);
         var project = request.Project ?? request.Name.ToLowerInvariant();
         ContainerNaming.ValidateProject(project);
+        if (request.Gpu is not null && request.GpuCount != 1)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "GpuSlotWithCount",
+                $"-Gpu {request.Gpu} names one slot, but -GpuCount is {request.GpuCount}.", request.Gpu,
+                "Leave out -GpuCount when you name a slot with -Gpu.");
         if (request.GpuCount < 0)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidGpuCount", "-GpuCount cannot be negative.", request.GpuCount,
                 "Use 0 for a CPU-only container.");

@@ -7,6 +7,18 @@ namespace Ds01.Tests.Unit.Cli;
 // One class per group so xunit starts these slow child processes in parallel.
 public class CliOutputTests
 {
+    [Fact]
+    public void Get_Help_reads_as_help_text_not_a_property_table()
+    {
+        var r = Ds01Cli.Run("-c", "Get-Help Stop-Ds01Container");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("SYNOPSIS", r.Out);
+        Assert.Contains("Stop-Ds01Container [-Confirm]", r.Out);
+        Assert.Contains("EXAMPLES", r.Out);
+        Assert.Contains("Get-Ds01Container | Stop-Ds01Container", r.Out);
+        Assert.DoesNotContain("+---", r.Out);
+    }
+
     private static Ds01Cli.Result Ds01(params string[] args) => Ds01Cli.Run(args);
 
     [Fact]

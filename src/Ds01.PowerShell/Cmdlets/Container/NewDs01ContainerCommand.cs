@@ -64,7 +64,7 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
             var result = Await(Containers.CreateAsync(new ContainerCreateRequest
             {
                 Name = Name, Image = Image, Project = Project, Workspace = Workspace, DataPath = DataPath,
-                GpuCount = Gpu is not null ? Math.Max(1, GpuCount) : GpuCount, Gpu = Gpu, Wait = Wait,
+                GpuCount = GpuCount, Gpu = Gpu, Wait = Wait,
                 WaitTimeout = TimeSpan.FromSeconds(TimeoutSec),
             }, owner, Cancellation));
             foreach (var note in result.Notes) WriteVerbose(note);
