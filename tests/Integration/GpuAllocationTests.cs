@@ -106,7 +106,10 @@ public class GpuAllocationTests
         using var bed = new DockerTestBed(simulatedGpus: 1, extraDefaults: "gpu_hold_after_stop_minutes: 0.05\ngpu_limit: unlimited");
         var a = bed.Name("holder");
         var b = bed.Name("taker");
-        Assert.Empty(bed.Run($"New-Ds01Container {a} -Image {Img}; Start-Ds01Container {a}; Stop-Ds01Container {a} -Kill").Errors);
+        var stop = bed.Run($"New-Ds01Container {a} -Image {Img}; Start-Ds01Container {a}; Stop-Ds01Container {a} -Kill -PassThru");
+        Assert.Empty(stop.Errors);
+        var stopped = Assert.IsType<Ds01Container>(Assert.Single(stop.Output).BaseObject);
+        Assert.Equal(stopped.StoppedAt!.Value.AddMinutes(0.05), stopped.GpuHoldExpiresAt);
 
         var held = Assert.Single(bed.Run("Get-Ds01Gpu").Objects<Ds01GpuSlot>());
         Assert.Equal((GpuSlotState.Held, a), (held.State, held.Container));

@@ -45,6 +45,9 @@ public static class ContainerMapper
         var (parsedName, uid) = ContainerNaming.ParseTag(tag);
         string? L(string key) => labels.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v : null;
         var name = L(Labels.Name) ?? L(Labels.AimeName) ?? parsedName;
+        DateTimeOffset? holdEnds = null;
+        if (state == ContainerState.Stopped && stopped is { } at && L(Labels.GpuSlots) is not null)
+            holdEnds = at.AddMinutes(double.TryParse(L(Labels.GpuHoldMinutes), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) ? m : 15);
         if (uid is null && int.TryParse(L(Labels.UserId), out var labelUid)) uid = labelUid;
         return new Ds01Container
         {
@@ -59,6 +62,7 @@ public static class ContainerMapper
             State = state,
             Gpu = L(Labels.GpuSlots) ?? "",
             GpuUuids = L(Labels.GpuUuids) ?? "",
+            GpuHoldExpiresAt = holdEnds,
             CreatedAt = created,
             StartedAt = started,
             StoppedAt = stopped,

@@ -19,6 +19,8 @@ public sealed class Ds01Container
     /// <summary>GPU slots held, comma-separated ("0" or "2.1,2.2"); empty if none.</summary>
     public string Gpu { get; init; } = "";
     public string GpuUuids { get; init; } = "";
+    /// <summary>For a stopped container holding GPUs: when its hold ends and the GPU goes back to the pool.</summary>
+    public DateTimeOffset? GpuHoldExpiresAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? StoppedAt { get; init; }
