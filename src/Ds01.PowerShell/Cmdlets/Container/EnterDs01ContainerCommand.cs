@@ -11,17 +11,8 @@ namespace Ds01.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Enter, "Ds01Container")]
 [OutputType(typeof(void))]
-public sealed class EnterDs01ContainerCommand : Ds01ContainerCmdlet
+public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    public string Name { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? User { get; set; }
-
     /// <summary>Start the container first if it is not running (container-run).</summary>
     [Parameter]
     public SwitchParameter Start { get; set; }
