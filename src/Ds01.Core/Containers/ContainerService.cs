@@ -142,13 +142,14 @@ public sealed class ContainerService
                 {
                     gpu = assignment;
                     _gpu.Apply(assignment, parameters);
-                    return await _docker.CreateContainerAsync(parameters, ct).ConfigureAwait(false);
+                    // Not cancellable: once dockerd has the request, a cancelled wait would leave a container we report as failed.
+                    return await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
                 }, ct).ConfigureAwait(false);
             }
             else
             {
                 parameters.Labels[Labels.AimeGpus] = "0";
-                id = await _docker.CreateContainerAsync(parameters, ct).ConfigureAwait(false);
+                id = await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception)
@@ -159,8 +160,13 @@ public sealed class ContainerService
                 try { await _docker.RemoveImageAsync(source.LegacyImage, force: false, CancellationToken.None).ConfigureAwait(false); }
                 catch (Ds01Exception) { /* in use by another container of the same tag: keep */ }
             }
-            if (createdWorkspace && Directory.Exists(workspace) && !Directory.EnumerateFileSystemEntries(workspace).Any())
-                Directory.Delete(workspace);
+            try
+            {
+                if (createdWorkspace && Directory.Exists(workspace) && !Directory.EnumerateFileSystemEntries(workspace).Any())
+                    Directory.Delete(workspace);
+            }
+            catch (IOException) { /* keep the original error; an empty directory is harmless */ }
+            catch (UnauthorizedAccessException) { }
             throw;
         }
 
@@ -258,8 +264,12 @@ public sealed class ContainerService
     private bool EnsureWorkspace(string workspace, UserIdentity owner, List<string> notes)
     {
         if (Directory.Exists(workspace)) return false;
+        // Every directory made here belongs to the user (a root-owned ~/workspace would block their own creates).
+        var missing = new Stack<string>();
+        for (var d = workspace; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Push(d);
         Directory.CreateDirectory(workspace);
-        if (_session.Caller.Uid == 0 && owner.Uid != 0) Posix.Chown(workspace, owner.Uid, owner.Gid);
+        if (_session.Caller.Uid == 0 && owner.Uid != 0)
+            foreach (var dir in missing) Posix.Lchown(dir, owner.Uid, owner.Gid);
         notes.Add($"Created workspace {workspace}.");
         return true;
     }
@@ -273,11 +283,27 @@ public sealed class ContainerService
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerPaused", $"Container '{name}' is paused.", name, "Use Resume-Ds01Container.");
         if (!c.State.Running)
         {
+            CheckMountsStillAllowed(c, owner);
             if (_gpu is not null) await _gpu.StartAsync(c, () => _docker.StartContainerAsync(c.ID, ct), ct).ConfigureAwait(false);
             else await _docker.StartContainerAsync(c.ID, ct).ConfigureAwait(false);
             Log("container.start", owner, Detail(c));
         }
         return await ReadAsync(c.ID, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Docker follows symlinks in bind sources at every start, so a workspace swapped for a link after create
+    /// (ln -s /etc ~/workspace/p) would reach outside the allowed roots: check again before each start.
+    /// </summary>
+    private void CheckMountsStillAllowed(ContainerInspectResponse c, UserIdentity owner)
+    {
+        if (c.Config?.Labels is not { } labels || !labels.TryGetValue(Labels.Managed, out var managed) || managed != "true") return;
+        var mounts = new MountPolicy(_session.Config.ResourceLimits);
+        foreach (var bind in c.HostConfig?.Binds ?? new List<string>())
+        {
+            var source = bind.Split(':')[0];
+            if (source.StartsWith("/", StringComparison.Ordinal)) mounts.Check(source, owner, $"mount '{source}' of '{ContainerNaming.ParseTag(c.Name).Name}'");
+        }
     }
 
     public async Task<Ds01Container> StopAsync(string name, UserIdentity owner, int timeoutSeconds, bool kill, CancellationToken ct)

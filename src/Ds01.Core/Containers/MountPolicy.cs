@@ -25,14 +25,36 @@ public sealed class MountPolicy
 
     public IReadOnlyList<string> AllowedRoots(UserIdentity user)
     {
-        var templates = _config.AllowedMountRoots.Count > 0 ? _config.AllowedMountRoots : new[] { "{home}" };
-        var roots = templates.Select(t => Resolve(Path.GetFullPath(Expand(t, user, null)))).ToList();
+        var templates = (_config.AllowedMountRoots.Count > 0 ? _config.AllowedMountRoots : new[] { "{home}" }).ToList();
         // The configured workspace root is always allowed (its part before {project}).
         var ws = _config.WorkspaceRoot ?? ResourceLimitsConfig.DefaultWorkspaceRoot;
         var cut = ws.IndexOf("{project}", StringComparison.Ordinal);
-        var wsBase = Expand(cut >= 0 ? ws.Substring(0, cut) : ws, user, null);
-        if (wsBase.Length > 1) roots.Add(Resolve(Path.GetFullPath(wsBase)));
-        return roots.Distinct().ToList();
+        var wsBase = (cut >= 0 ? ws.Substring(0, cut) : ws).TrimEnd('/');
+        if (wsBase.Length > 0) templates.Add(wsBase);
+        return templates.Select(t => ResolveRoot(t, user)).OfType<string>().Distinct().ToList();
+    }
+
+    /// <summary>
+    /// A root's real path. Components up to the first one with a placeholder ({home}, {user}) are the admin's and
+    /// are resolved; later ones lie in directories the user owns, so a symlink there (ln -s / ~/workspace) would
+    /// make the user's choice the root: such a root is not used at all.
+    /// </summary>
+    internal static string? ResolveRoot(string template, UserIdentity user)
+    {
+        var segments = template.Split('/');
+        var first = Array.FindIndex(segments, s => s.Contains('{'));
+        if (first < 0) return Resolve(Path.GetFullPath(template));
+        var trusted = Resolve(Path.GetFullPath(Expand(string.Join("/", segments.Take(first + 1)), user, null)));
+        var current = trusted;
+        foreach (var segment in segments.Skip(first + 1).Where(s => s.Length > 0))
+        {
+            var name = Expand(segment, user, null);
+            if (name is "." or ".." || name.Contains('/')) return null;
+            current = Path.Combine(current, name);
+            var info = new FileInfo(current);
+            if (info.LinkTarget is not null) return null;
+        }
+        return current;
     }
 
     /// <summary>The real path of <paramref name="path"/>, which must lie under an allowed root.</summary>

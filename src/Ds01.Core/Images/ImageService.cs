@@ -107,18 +107,33 @@ public sealed class ImageService
         return Path.Combine(Path.GetFullPath(MountPolicy.Expand(root, owner, null)), project + ".Dockerfile");
     }
 
+    /// <summary>A project's saved Dockerfile; a symlink there is refused (it could point an admin's build at any file).</summary>
+    public static string ReadStoredDockerfile(string path)
+    {
+        if (new FileInfo(path).LinkTarget is not null)
+            throw new Ds01Exception(Ds01ErrorKind.PermissionDenied, "DockerfileIsSymlink",
+                $"The saved Dockerfile '{path}' is a symbolic link; Ds01 only uses regular files there.", path,
+                "Replace the link with the Dockerfile itself, or build with -Path.");
+        return File.ReadAllText(path);
+    }
+
     public void SaveDockerfile(string path, string text, UserIdentity owner)
     {
         var dir = Path.GetDirectoryName(path)!;
         var created = !Directory.Exists(dir);
         Directory.CreateDirectory(dir);
-        File.WriteAllText(path, text);
+        // Write a new file and rename it over the old name: a symlink the user planted at that name is replaced,
+        // never followed (root writing ~alice/dockerfiles/p.Dockerfile -> /etc/passwd must not touch /etc/passwd).
+        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        using (var w = new StreamWriter(f)) w.Write(text);
         // An admin (root) writing into another user's home leaves the files to that user.
         if (_session.Caller.Uid == 0 && owner.Uid != 0)
         {
-            if (created) Posix.Chown(dir, owner.Uid, owner.Gid);
-            Posix.Chown(path, owner.Uid, owner.Gid);
+            if (created) Posix.Lchown(dir, owner.Uid, owner.Gid);
+            Posix.Lchown(temp, owner.Uid, owner.Gid);
         }
+        File.Move(temp, path, overwrite: true);
     }
 
     // ---------- build ----------
@@ -205,7 +220,7 @@ public sealed class ImageService
         if (!File.Exists(path))
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"There is no Dockerfile for project '{project}' at {path}.", path,
                 $"Create the image first: Build-Ds01Image -Project {project} -Framework <framework>.");
-        var text = File.ReadAllText(path);
+        var text = ReadStoredDockerfile(path);
         var before = DockerfileGenerator.ReadPackages(text);
         var packages = before.ToList();
         foreach (var p in add.Where(p => !packages.Contains(p, StringComparer.OrdinalIgnoreCase))) packages.Add(p);
