@@ -197,4 +197,54 @@ public class GpuAllocationTests
             Assert.Empty(bed.Run($"Get-Ds01Container -Name '*-{bed.RunId}' | Remove-Ds01Container -Force").Errors);
         }
     }
+
+    [Fact]
+    public void Starting_a_container_whose_hold_expired_counts_against_the_quota_again()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2, extraDefaults: "gpu_limit: 1\ngpu_hold_after_stop_minutes: 0.02");
+        var a = bed.Name("qa");
+        Assert.Empty(bed.Run($"New-Ds01Container {a} -Image {Img} -Gpu 0; Start-Ds01Container {a}; Stop-Ds01Container {a} -Kill").Errors);
+        Thread.Sleep(TimeSpan.FromSeconds(3));
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("qb")} -Image {Img} -Gpu 1").Errors);
+        var e = bed.Run($"Start-Ds01Container {a}").SingleError();
+        Assert.Equal((ErrorCategory.QuotaExceeded, "GpuQuotaExceeded"), (e.CategoryInfo.Category, FirstErrorId(e)));
+        Assert.False(bed.Inspect(bed.Tag("qa"))!.State.Running);
+    }
+
+    [Fact]
+    public void A_waiter_for_a_busy_slot_does_not_block_a_free_one()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2, extraDefaults: "gpu_limit: unlimited");
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("busy0")} -Image {Img} -Gpu 0").Errors);
+        using var waiter = Ds01Cli.Start(bed.Env, null, "-c", $"New-Ds01Container {bed.Name("wants0")} -Image {Img} -Gpu 0 -Wait -TimeoutSec 20");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!bed.Run("Get-Ds01GpuAllocation -Queued").Output.Any() && DateTime.UtcNow < deadline) Thread.Sleep(200);
+        Assert.NotEmpty(bed.Run("Get-Ds01GpuAllocation -Queued").Output);
+
+        var r = bed.Run($"New-Ds01Container {bed.Name("any")} -Image {Img} -PassThru");
+        Assert.Empty(r.Errors);
+        Assert.Equal("1", Assert.IsType<Ds01Container>(Assert.Single(r.Output).BaseObject).Gpu);
+        waiter.Kill(entireProcessTree: true);
+    }
+
+    [Fact]
+    public void Gpus_used_by_containers_made_outside_Ds01_are_respected()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2, extraDefaults: "gpu_limit: unlimited");
+        // As DS01 attached several MIG devices: the nvidia runtime reads NVIDIA_VISIBLE_DEVICES (here: GPU 1's UUID).
+        var tag = bed.Tag("foreign");
+        var (code, _, err) = DockerTestBed.DockerCli("run", "-d", "--init", "--name", tag, "--label", $"aime.mlc={Environment.UserName}",
+            "--label", $"aime.mlc.USER={Environment.UserName}", "-e", "NVIDIA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000001",
+            Img, "sleep", "600");
+        Assert.True(code == 0, err);
+        var busy = bed.Run($"New-Ds01Container {bed.Name("mine")} -Image {Img} -Gpu 1").SingleError();
+        Assert.Equal(ErrorCategory.ResourceUnavailable, busy.CategoryInfo.Category);
+        Assert.Equal("1", Assert.Single(bed.Run("Get-Ds01Gpu -State Allocated").Objects<Ds01GpuSlot>()).Slot);
+
+        // Stopped, it holds nothing; once Ds01 gives GPU 1 away, starting it again is refused.
+        Assert.Equal(0, DockerTestBed.DockerCli("stop", "-t", "1", tag).Code);
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("mine")} -Image {Img} -Gpu 1").Errors);
+        var lost = bed.Run($"Start-Ds01Container {bed.Name("foreign")}").SingleError();
+        Assert.Equal("GpuSlotTaken", FirstErrorId(lost));
+    }
 }

@@ -211,7 +211,8 @@ public sealed class ResourceLimitsConfig
         var where = $"'{field.Key}' in {scope}";
         if (YamlSource.IsNull(node) || (node is YamlScalarNode u && u.Value == "unlimited"))
         {
-            if (field.Type == LimitValueType.Boolean || field.Key == LimitField.Priority)
+            // A hold cannot be "unlimited" (a stopped container would keep its GPU forever); use a number.
+            if (field.Type == LimitValueType.Boolean || field.Key is LimitField.Priority or LimitField.GpuHoldAfterStopMinutes)
             {
                 src.Problem(node, "WrongType", $"{where} cannot be unlimited");
                 return false;

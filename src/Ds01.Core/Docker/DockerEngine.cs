@@ -48,7 +48,19 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
         }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
         {
-            throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "DockerConflict", $"{what}: {Clean(e)}", target, null, e);
+            // On create a conflict is a name taken meanwhile; elsewhere it is a state conflict (e.g. removing a running container).
+            var exists = what.StartsWith("create ", StringComparison.Ordinal);
+            throw new Ds01Exception(exists ? Ds01ErrorKind.AlreadyExists : Ds01ErrorKind.InvalidOperation,
+                exists ? "ContainerExists" : "DockerConflict", $"{what}: {Clean(e)}", target, null, e);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.BadRequest)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "DockerBadRequest", $"{what}: {Clean(e)}", target, null, e);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.PermissionDenied, "DockerForbidden", $"{what}: {Clean(e)}", target,
+                "The Docker engine (or an authorization plugin) refused this; ask an admin.", e);
         }
         catch (DockerApiException e)
         {

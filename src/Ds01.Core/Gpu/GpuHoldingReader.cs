@@ -47,12 +47,21 @@ public sealed class GpuHoldingReader
                     continue;
                 }
                 var hold = TimeSpan.FromMinutes(HoldMinutes(labels));
-                // Docker's status text rounds down, so its age is a lower bound: past the hold it is surely free.
+                // Docker's status text floors seconds and minutes but rounds hours to the nearest (and days from those):
+                // past the hold by more than that rounding, the hold is surely over and no inspect is needed.
                 var (_, approxStop) = DockerStatus.Times(c.Status, now);
-                if (approxStop is { } s && now - s > hold) continue;
+                if (approxStop is { } s)
+                {
+                    var age = now - s;
+                    var rounding = age >= TimeSpan.FromHours(1) ? TimeSpan.FromMinutes(30) : TimeSpan.FromMinutes(1);
+                    if (age - rounding > hold) continue;
+                }
                 inspects.Add(ExactHoldAsync(c.ID, tag, labels, slotText, hold, now, slots, ct));
             }
-            else if (DockerStatus.State(c.State) is ContainerState.Running or ContainerState.Paused && !labels.ContainsKey(Labels.Managed))
+            // Running without our slot label: a container made outside Ds01 (or by the original DS01) may still use GPUs,
+            // unless it is one of ours that was created CPU-only.
+            else if (DockerStatus.State(c.State) is ContainerState.Running or ContainerState.Paused &&
+                     !(labels.TryGetValue(Labels.AimeGpus, out var g) && g == "0" && labels.ContainsKey(Labels.Managed)))
             {
                 inspects.Add(ForeignAsync(c.ID, tag, labels, byUuid, slots, ct));
             }
@@ -83,20 +92,34 @@ public sealed class GpuHoldingReader
         Dictionary<string, string> byUuid, IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
     {
         var c = await _docker.InspectContainerAsync(id, ct).ConfigureAwait(false);
-        var requests = c?.HostConfig?.DeviceRequests;
-        if (requests is null || requests.Count == 0) return null;
-        var held = new List<string>();
-        foreach (var r in requests)
-        {
-            if (r.DeviceIDs is { Count: > 0 })
-                held.AddRange(r.DeviceIDs.Select(d => byUuid.TryGetValue(d, out var s) ? s : d));
-            else if (r.Count != 0)
-                held.AddRange(slots.Select(s => s.Slot)); // --gpus all / N without ids: assume the worst, every GPU
-        }
+        if (c is null) return null;
+        var held = DeviceSlots(c, slots);
         if (held.Count == 0) return null;
         var owner = Labels.Owner(labels) ?? "(docker)";
-        return new GpuHoldingInfo(new GpuHolding(tag, owner, held.Distinct().ToList(), GpuHoldingState.Allocated, null), tag, "", null,
-            Weight(held, slots));
+        return new GpuHoldingInfo(new GpuHolding(tag, owner, held, GpuHoldingState.Allocated, null), tag, "", null, Weight(held, slots));
+    }
+
+    /// <summary>
+    /// Slots a container uses without our label: HostConfig.DeviceRequests (ids, or a count: every GPU, assuming the
+    /// worst) and NVIDIA_VISIBLE_DEVICES for the nvidia runtime (how DS01 attached several MIG devices).
+    /// </summary>
+    public static IReadOnlyList<string> DeviceSlots(ContainerInspectResponse c, IReadOnlyList<Ds01GpuSlot> slots)
+    {
+        var byUuid = slots.ToDictionary(s => s.Uuid, s => s.Slot, StringComparer.OrdinalIgnoreCase);
+        var held = new List<string>();
+        string Map(string d) => byUuid.TryGetValue(d, out var s) ? s : Ds01GpuSlot.NormalizeSlotId(d);
+        foreach (var r in c.HostConfig?.DeviceRequests ?? new List<DeviceRequest>())
+        {
+            if (r.DeviceIDs is { Count: > 0 }) held.AddRange(r.DeviceIDs.Select(Map));
+            else if (r.Count != 0) held.AddRange(slots.Select(s => s.Slot));
+        }
+        var visible = c.Config?.Env?.FirstOrDefault(e => e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal))?.Substring(23).Trim();
+        if (!string.IsNullOrEmpty(visible) && visible is not ("none" or "void"))
+        {
+            if (visible == "all") held.AddRange(slots.Select(s => s.Slot));
+            else held.AddRange(visible!.Split(',').Select(v => Map(v.Trim())).Where(v => v.Length > 0));
+        }
+        return held.Distinct().ToList();
     }
 
     private static GpuHoldingInfo Info(string id, string tag, IDictionary<string, string> labels, string slotText, GpuHoldingState state,

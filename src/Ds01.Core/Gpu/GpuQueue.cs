@@ -13,7 +13,9 @@ public sealed record GpuQueueEntry(
     int Priority,
     DateTimeOffset RequestedAt,
     DateTimeOffset? ExpiresAt,
-    int? Pid);
+    int? Pid,
+    string? Slot = null,
+    bool AllowFullGpu = true);
 
 /// <summary>
 /// Waiting requests as one JSON file each under $DS01_STATE_DIR/gpu-queue/. Not locked itself: callers read and
@@ -41,15 +43,22 @@ public sealed class GpuQueue
     /// <param name="expiresAt">When the waiter gives up (-TimeoutSec); later the entry no longer counts.</param>
     /// <param name="pid">The waiting process; once it is gone the entry no longer counts, so a killed waiter cannot block the line.</param>
     public GpuQueueEntry Enqueue(string user, string container, int count, int priority,
-        DateTimeOffset? expiresAt = null, int? pid = null)
+        DateTimeOffset? expiresAt = null, int? pid = null, string? slot = null, bool allowFullGpu = true)
     {
         if (count < 1)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidGpuCount", $"A queued request needs at least one GPU, not {count}.", count);
-        System.IO.Directory.CreateDirectory(Directory);
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            // Every user may wait (sticky, like /tmp: each removes only their own entries), whoever queued first.
+            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+                UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.StickyBit);
+        }
         var now = _time.GetUtcNow();
         // Time first in the name so a directory listing reads in arrival order; the GUID keeps names unique.
         var id = $"{now.UtcTicks:D19}-{Guid.NewGuid():N}";
-        var entry = new GpuQueueEntry(id, user, container, count, priority, now, expiresAt, pid);
+        var entry = new GpuQueueEntry(id, user, container, count, priority, now, expiresAt, pid, slot, allowFullGpu);
         var file = FileOf(id);
         var temp = file + ".tmp";
         // Write then rename, so a reader never sees half an entry.

@@ -120,7 +120,8 @@ public sealed class GpuService : IGpuPlacement
                     }
                     if (queued is null)
                     {
-                        queued = Queue.Enqueue(req.User.Name, req.ContainerTag, req.Count, req.Limits.Priority, deadline, Environment.ProcessId);
+                        queued = Queue.Enqueue(req.User.Name, req.ContainerTag, req.Count, req.Limits.Priority, deadline, Environment.ProcessId,
+                            req.Slot, req.Limits.AllowFullGpu);
                         Log("gpu.queue", req, new Dictionary<string, object?> { ["count"] = req.Count, ["priority"] = req.Limits.Priority, ["reason"] = unavailable!.Message });
                     }
                 }
@@ -135,26 +136,40 @@ public sealed class GpuService : IGpuPlacement
 
     /// <summary>
     /// A live waiter that should be served before this request: higher priority, or equal priority and earlier,
-    /// and it could take slots now. Non-waiting requests yield to waiters too, so -Wait is a real place in line.
+    /// and able to take slots right now (its own slot choice and limits, as if it asked now). A waiter that cannot
+    /// use what is free does not block anyone. Non-waiting requests yield to waiters too, so -Wait is a real place
+    /// in line. A queue file claims a priority; the owner's configured priority caps it, so a forged entry gains nothing.
     /// </summary>
     private GpuQueueEntry? WaiterAhead(GpuQueueEntry? me, int myPriority, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> holdings)
     {
-        var free = FreeCount(slots, holdings);
         foreach (var other in Queue.List())
         {
             if (me is not null && other.Id == me.Id) return null;
-            var ahead = other.Priority > myPriority || (other.Priority == myPriority && (me is null || other.RequestedAt <= me.RequestedAt));
-            if (ahead && other.Count <= free) return other;
+            var limits = LimitsOf(other.User);
+            if (limits is null) continue;
+            var priority = Math.Min(other.Priority, limits.Priority);
+            var ahead = priority > myPriority || (priority == myPriority && (me is null || other.RequestedAt <= me.RequestedAt));
+            if (!ahead) continue;
+            try
+            {
+                SlotAllocator.Choose(slots, holdings, new GpuRequest(other.User, other.Count, other.Slot, limits.GpuLimit,
+                    limits.MaxGpusPerContainer, limits.AllowFullGpu && other.AllowFullGpu));
+                return other;
+            }
+            catch (Ds01Exception)
+            {
+                // It cannot be served now: it keeps its place but blocks nobody.
+            }
         }
         return null;
     }
 
-    private static int FreeCount(IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> holdings)
+    private Ds01ResourceLimit? LimitsOf(string user)
     {
-        var held = new HashSet<string>(holdings.SelectMany(h => h.Slots), StringComparer.Ordinal);
-        return slots.Count(s => !held.Contains(s.Slot) && !(s.IsMig && held.Contains(s.Index.ToString(CultureInfo.InvariantCulture)))
-                                && !(!s.IsMig && held.Any(h => h.StartsWith(s.Slot + ".", StringComparison.Ordinal))));
+        var identity = _session.Identities.FindByName(user);
+        return identity is null ? null : _session.LimitsFor(identity);
     }
+
 
     public void Apply(GpuAssignment a, CreateContainerParameters p)
     {
@@ -185,8 +200,15 @@ public sealed class GpuService : IGpuPlacement
 
     public async Task StartAsync(ContainerInspectResponse container, Func<Task> start, CancellationToken ct)
     {
-        var labels = container.Config?.Labels;
-        if (labels is null || !labels.TryGetValue(Labels.GpuSlots, out var mine) || string.IsNullOrWhiteSpace(mine))
+        var labels = container.Config?.Labels ?? new Dictionary<string, string>();
+        IReadOnlyList<string> own;
+        if (labels.TryGetValue(Labels.GpuSlots, out var mine) && !string.IsNullOrWhiteSpace(mine))
+            own = mine.Split(',').Select(s => Ds01GpuSlot.NormalizeSlotId(s.Trim())).ToList();
+        else if (labels.TryGetValue(Labels.AimeGpus, out var g) && g == "0" && labels.ContainsKey(Labels.Managed))
+            own = Array.Empty<string>();
+        else
+            own = HasDevices(container) ? GpuHoldingReader.DeviceSlots(container, Slots) : Array.Empty<string>();
+        if (own.Count == 0)
         {
             await start().ConfigureAwait(false);
             return;
@@ -194,19 +216,39 @@ public sealed class GpuService : IGpuPlacement
         using (Lock())
         {
             var tag = container.Name.TrimStart('/');
-            var own = mine.Split(',').Select(s => Ds01GpuSlot.NormalizeSlotId(s.Trim())).ToHashSet();
-            var others = (await HoldingsAsync(ct).ConfigureAwait(false)).Where(h => h.Tag != tag).ToList();
-            foreach (var h in others)
+            var name = ContainerNaming.ParseTag(tag).Name;
+            var holdings = await HoldingsAsync(ct).ConfigureAwait(false);
+            foreach (var h in holdings.Where(h => h.Tag != tag))
             {
                 var clash = h.Holding.Slots.FirstOrDefault(s => own.Contains(s) || own.Any(o => Covers(o, s) || Covers(s, o)));
                 if (clash is not null)
                     throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuSlotTaken",
-                        $"GPU {clash} of '{ContainerNaming.ParseTag(tag).Name}' went to '{ContainerNaming.ParseTag(h.Tag).Name}' ({h.Holding.User}) after this container's hold expired; a container's GPU is fixed when it is created.",
+                        $"GPU {clash} of '{name}' went to '{ContainerNaming.ParseTag(h.Tag).Name}' ({h.Holding.User}) after this container's hold expired; a container's GPU is fixed when it is created.",
                         tag, "Remove this container and create a new one (your workspace files are kept), or wait until that GPU is free.");
+            }
+            // Past its hold the container holds nothing: starting it takes GPUs again, so quota and the queue apply as at create.
+            if (!holdings.Any(h => h.Tag == tag) && Labels.Owner(labels) is { } ownerName && _session.Identities.FindByName(ownerName) is { } owner)
+            {
+                var limits = _session.LimitsFor(owner);
+                var plain = holdings.Select(h => h.Holding).ToList();
+                var used = SlotAllocator.UserWeight(Slots, plain, owner.Name);
+                var need = own.Sum(id => Slots.FirstOrDefault(s => s.Slot == id)?.Weight ?? 1.0);
+                if (limits.GpuLimit is { } limit && used + need > limit + SlotAllocator.Epsilon)
+                    throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded",
+                        $"{owner.Name} holds {used:0.00} GPU-equivalents; starting '{name}' needs {need:0.00} more; the limit is {limit:0.00}.", owner.Name,
+                        "Stop or remove another container first (its hold expired, so starting this one takes its GPU again).");
+                if (WaiterAhead(null, limits.Priority, Slots, plain) is { } ahead)
+                    throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuQueuedAhead",
+                        $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}, {ahead.Container}).", tag,
+                        "Try again when the queue is empty (Get-Ds01GpuAllocation -Queued).");
             }
             await start().ConfigureAwait(false);
         }
     }
+
+    private static bool HasDevices(ContainerInspectResponse c) =>
+        c.HostConfig?.DeviceRequests is { Count: > 0 } ||
+        c.Config?.Env?.Any(e => e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal)) == true;
 
     private static bool Covers(string full, string mig) => !full.Contains('.') && mig.StartsWith(full + ".", StringComparison.Ordinal);
 

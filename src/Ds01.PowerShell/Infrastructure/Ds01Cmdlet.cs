@@ -30,6 +30,8 @@ public abstract class Ds01Cmdlet : PSCmdlet
         try { work(); }
         catch (Ds01Exception e) { WriteError(ToErrorRecord(e)); }
         catch (AggregateException a) when (a.InnerException is Ds01Exception e) { WriteError(ToErrorRecord(e)); }
+        // Ctrl+C: end the pipeline the way PowerShell expects, not with a stack trace.
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
         // The host file system said no (a workspace, a Dockerfile, the state dir): say what and where, not a stack trace.
         catch (UnauthorizedAccessException e)
         {

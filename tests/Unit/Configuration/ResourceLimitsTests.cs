@@ -117,6 +117,7 @@ public class ResourceLimitsTests
     [InlineData("allow_full_gpu: maybe", "WrongType")]
     [InlineData("cpu_limit: 0", "OutOfRange")]
     [InlineData("max_runtime_hrs: 4", "UnknownKey")]
+    [InlineData("gpu_hold_after_stop_minutes: unlimited", "WrongType")]
     public void Bad_values_are_named(string line, string code)
     {
         var p = Assert.Single(ResourceLimitsConfig.Validate("f.yaml", "defaults:\n  " + line + "\n"));

@@ -28,6 +28,23 @@ public sealed class GpuQueueTests : IDisposable
     }
 
     [Fact]
+    public void The_queue_directory_is_open_to_every_user_whoever_queued_first()
+    {
+        Add("alice", 5);
+        var mode = File.GetUnixFileMode(Path.Combine(_state, "gpu-queue"));
+        Assert.True(mode.HasFlag(UnixFileMode.OtherWrite) && mode.HasFlag(UnixFileMode.StickyBit), mode.ToString());
+    }
+
+    [Fact]
+    public void A_named_slot_and_the_full_gpu_permission_travel_with_the_entry()
+    {
+        var e = _queue.Enqueue("bob", "b._.1002", 1, 50, slot: "2.1", allowFullGpu: false);
+        var read = Assert.Single(_queue.List());
+        Assert.Equal(("2.1", false), (read.Slot, read.AllowFullGpu));
+        Assert.Equal(e.Id, read.Id);
+    }
+
+    [Fact]
     public void Enqueue_writes_one_json_file_in_the_state_dir_with_snake_case_fields()
     {
         var e = Add("alice", 5, count: 2);

@@ -35,7 +35,14 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
         var shell = Shell ?? (Await(Engine.ExecAsync(c.ID, new[] { "test", "-x", "/bin/bash" }, null, Cancellation)).ExitCode == 0 ? "/bin/bash" : "/bin/sh");
         var psi = new ProcessStartInfo("docker") { UseShellExecute = false };
         foreach (var a in new[] { "exec", "-it", c.ID, shell }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "DockerCliMissing",
+        Process? started;
+        try { started = Process.Start(psi); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "DockerCliMissing", $"Could not start the docker CLI: {e.Message}.", "docker",
+                "Install the docker CLI; the interactive shell is handed to `docker exec -it`.", e);
+        }
+        using var p = started ?? throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "DockerCliMissing",
             "Could not start the docker CLI.", "docker", "Install the docker CLI; the shell is handed to `docker exec -it`.");
         p.WaitForExit();
         Tell($"You left {Name}; it is still running. 'exit' ends only your shell. Stop it with Stop-Ds01Container {Name} (or remove it when done).");
