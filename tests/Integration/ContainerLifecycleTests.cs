@@ -193,6 +193,20 @@ public class ContainerLifecycleTests
     }
 
     [Fact]
+    public void Parallel_creates_cannot_exceed_max_containers()
+    {
+        int existing;
+        using (var probe = new DockerTestBed()) existing = probe.Run("Get-Ds01Container").Output.Count;
+        using var bed = new DockerTestBed("users:\n  " + Environment.UserName + ": { max_containers: " + (existing + 1) + " }");
+        var names = Enumerable.Range(0, 4).Select(i => bed.Name($"mc{i}")).ToList();
+        var procs = names.Select(n => Ds01Cli.Start(bed.Env, null, "-c", $"New-Ds01Container {n} -Image {Img} -GpuCount 0")).ToList();
+        var results = procs.Select((p, i) => { using (p) return Ds01Cli.Wait(p, new[] { names[i] }); }).ToList();
+        Assert.Equal(1, results.Count(r => r.ExitCode == 0));
+        Assert.All(results.Where(r => r.ExitCode != 0), r => Assert.Contains("id: ContainerLimitReached", r.Err));
+        Assert.Single(names, n => bed.Inspect($"{n}._.{bed.Uid}") is not null);
+    }
+
+    [Fact]
     public void A_container_made_with_the_plain_docker_cli_and_aime_labels_is_listed()
     {
         using var bed = new DockerTestBed();

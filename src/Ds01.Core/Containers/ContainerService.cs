@@ -96,10 +96,7 @@ public sealed class ContainerService
         if (mine.Any(c => c.Tag == tag) || await _docker.InspectContainerAsync(tag, ct).ConfigureAwait(false) is not null)
             throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"A container named '{request.Name}' already exists.", request.Name,
                 "Pick another name, or remove the old one with Remove-Ds01Container.");
-        if (limits.MaxContainers is { } max && mine.Count >= max)
-            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached",
-                $"You have {mine.Count} containers; your limit is {max}.", request.Name,
-                "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
+        CheckContainerLimit(mine.Count, limits, request.Name);
 
         var image = request.Image ?? ContainerNaming.ImageName(owner.Uid, project);
         var imageInfo = await _docker.InspectImageAsync(image, ct).ConfigureAwait(false)
@@ -141,6 +138,7 @@ public sealed class ContainerService
                 id = await _gpu!.AllocateAsync(gpuRequest, async assignment =>
                 {
                     gpu = assignment;
+                    await RecheckContainerLimitAsync(owner, limits, request.Name, ct).ConfigureAwait(false);
                     _gpu.Apply(assignment, parameters);
                     // Not cancellable: once dockerd has the request, a cancelled wait would leave a container we report as failed.
                     return await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
@@ -149,7 +147,12 @@ public sealed class ContainerService
             else
             {
                 parameters.Labels[Labels.AimeGpus] = "0";
-                id = await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
+                // The same lock as GPU creates, so two parallel creates cannot both pass max_containers.
+                using (Gpu.AllocationLock.Acquire(_session.Paths.AllocationLockFile, Gpu.GpuConfig.Load(_session.Paths.ConfigDir).LockTimeout))
+                {
+                    await RecheckContainerLimitAsync(owner, limits, request.Name, ct).ConfigureAwait(false);
+                    id = await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception)
@@ -258,6 +261,21 @@ public sealed class ContainerService
         p.HostConfig.CgroupParent = slice;
         p.Labels[Labels.Slice] = slice;
         notes.Add($"Cgroup parent {slice}.");
+    }
+
+    private static void CheckContainerLimit(int count, Ds01ResourceLimit limits, string name)
+    {
+        if (limits.MaxContainers is { } max && count >= max)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached",
+                $"You have {count} containers; your limit is {max}.", name,
+                "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
+    }
+
+    /// <summary>Counted again under the allocation lock: the early check is only there to fail fast.</summary>
+    private async Task RecheckContainerLimitAsync(UserIdentity owner, Ds01ResourceLimit limits, string name, CancellationToken ct)
+    {
+        if (limits.MaxContainers is null) return;
+        CheckContainerLimit((await ListAsync(owner, ct).ConfigureAwait(false)).Count, limits, name);
     }
 
     /// <summary>Creates the workspace owned by the user; true when it did not exist before.</summary>
