@@ -17,7 +17,6 @@ public static class ErrorWriter
         lines.Add("  " + string.Join("  ", details));
 
         var hint = record.ErrorDetails?.RecommendedAction;
-        if (string.IsNullOrWhiteSpace(hint)) hint = record.CategoryInfo.ToString();
         if (!string.IsNullOrWhiteSpace(hint)) lines.Add($"  hint: {hint}");
 
         return string.Join(Environment.NewLine, lines);
