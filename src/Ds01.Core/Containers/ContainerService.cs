@@ -405,6 +405,18 @@ public sealed class ContainerService
         return StatsCalculator.From(c, s);
     }
 
+    /// <summary>Stats of the owner's matching containers (running only unless includeStopped), sampled in parallel:
+    /// Docker takes about a second per sample.</summary>
+    public async Task<IReadOnlyList<Ds01ContainerStats>> StatsForAsync(UserIdentity owner, bool includeStopped, Func<string, bool> nameMatches,
+        CancellationToken ct)
+    {
+        var mine = (await ListAsync(owner, ct).ConfigureAwait(false))
+            .Where(c => includeStopped || c.State == ContainerState.Running)
+            .Where(c => nameMatches(c.Name))
+            .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        return await Task.WhenAll(mine.Select(c => StatsAsync(c, ct))).ConfigureAwait(false);
+    }
+
     public async Task<ExecResult> ExecAsync(string name, UserIdentity owner, IList<string> command, CancellationToken ct)
     {
         if (command.Count == 0)

@@ -5,7 +5,8 @@ using Ds01.Core.Identity;
 namespace Ds01.Core.Containers;
 
 /// <summary>GPU slots chosen for a container, and how they reach it.</summary>
-public sealed record GpuAssignment(IReadOnlyList<string> Slots, IReadOnlyList<string> Uuids, double Weight);
+/// <param name="HoldMinutes">The owner's gpu_hold_after_stop_minutes, fixed on the container at create.</param>
+public sealed record GpuAssignment(IReadOnlyList<string> Slots, IReadOnlyList<string> Uuids, double Weight, double HoldMinutes);
 
 /// <summary>A request for GPUs as part of a create.</summary>
 public sealed record GpuPlacementRequest(UserIdentity User, Ds01ResourceLimit Limits, string ContainerTag, int Count, string? Slot,

@@ -31,7 +31,6 @@ public sealed class GpuHoldingReader
     {
         var now = _clock.GetUtcNow();
         var all = await _docker.ListContainersAsync(null, ct).ConfigureAwait(false);
-        var byUuid = slots.ToDictionary(s => s.Uuid, s => s.Slot, StringComparer.OrdinalIgnoreCase);
         var result = new List<GpuHoldingInfo>();
         var inspects = new List<Task<GpuHoldingInfo?>>();
         foreach (var c in all)
@@ -63,7 +62,7 @@ public sealed class GpuHoldingReader
             else if (DockerStatus.State(c.State) is ContainerState.Running or ContainerState.Paused &&
                      !(labels.TryGetValue(Labels.AimeGpus, out var g) && g == "0" && labels.ContainsKey(Labels.Managed)))
             {
-                inspects.Add(ForeignAsync(c.ID, tag, labels, byUuid, slots, ct));
+                inspects.Add(ForeignAsync(c.ID, tag, labels, slots, ct));
             }
         }
         foreach (var info in await Task.WhenAll(inspects).ConfigureAwait(false))
@@ -89,7 +88,7 @@ public sealed class GpuHoldingReader
     }
 
     private async Task<GpuHoldingInfo?> ForeignAsync(string id, string tag, IDictionary<string, string> labels,
-        Dictionary<string, string> byUuid, IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
+        IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
     {
         var c = await _docker.InspectContainerAsync(id, ct).ConfigureAwait(false);
         if (c is null) return null;

@@ -100,7 +100,8 @@ public sealed class GpuService : IGpuPlacement
 
                     if (chosen is not null)
                     {
-                        var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight));
+                        var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight),
+                            req.Limits.GpuHoldAfterStopMinutes);
                         var result = await create(assignment).ConfigureAwait(false);
                         Log("gpu.allocate", req, new Dictionary<string, object?>
                         {
@@ -180,8 +181,7 @@ public sealed class GpuService : IGpuPlacement
         p.Labels[Labels.GpuAllocated] = _session.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         p.Labels[Labels.GpuWeight] = a.Weight.ToString("0.####", CultureInfo.InvariantCulture);
         p.Labels[Labels.AimeGpus] = slots;
-        var hold = _session.LimitsFor(_session.Access.Target(p.Labels[Labels.User])).GpuHoldAfterStopMinutes;
-        p.Labels[Labels.GpuHoldMinutes] = hold.ToString(CultureInfo.InvariantCulture);
+        p.Labels[Labels.GpuHoldMinutes] = a.HoldMinutes.ToString(CultureInfo.InvariantCulture);
         p.Env.Add($"CUDA_VISIBLE_DEVICES={uuids}");
         p.Env.Add($"NVIDIA_VISIBLE_DEVICES={uuids}");
         if (Config.Attach == GpuAttachMode.Simulated) return;

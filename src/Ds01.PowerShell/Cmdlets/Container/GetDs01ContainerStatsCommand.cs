@@ -24,12 +24,8 @@ public sealed class GetDs01ContainerStatsCommand : Ds01ContainerCmdlet
     protected override void ProcessRecord() => Try(() =>
     {
         var owner = Owner(User);
-        var mine = Await(Containers.ListAsync(owner, Cancellation))
-            .Where(c => All || c.State == ContainerState.Running)
-            .Where(c => Name is null || Name.Any(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase).IsMatch(c.Name)))
-            .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
-        // Docker takes about a second per stats sample; ask for all containers at once.
-        var stats = Await(Task.WhenAll(mine.Select(c => Containers.StatsAsync(c, Cancellation))));
+        var patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
+        var stats = Await(Containers.StatsForAsync(owner, All, name => patterns is null || patterns.Any(p => p.IsMatch(name)), Cancellation));
         WriteObject(stats, enumerateCollection: true);
     });
 }
