@@ -67,6 +67,11 @@ public sealed class ResourceLimitsConfig
 
     public static ResourceLimitsConfig Parse(string file, string text) => YamlSource.Parse(file, text, Read);
 
+    /// <summary>Reads the file itself; an unreadable file, a directory or a FIFO is a problem at line 1, column 1.</summary>
+    public static ResourceLimitsConfig ParseFile(string file) => YamlSource.ParseFile(file, Read);
+
+    public static IReadOnlyList<ConfigProblem> ValidateFile(string file) => YamlSource.ValidateFile(file, Read);
+
     /// <summary>Every problem in the text, without throwing.</summary>
     public static IReadOnlyList<ConfigProblem> Validate(string file, string text) => YamlSource.Validate(file, text, Read);
 
@@ -242,18 +247,22 @@ public sealed class ResourceLimitsConfig
         if (number < 0 || (field.MinExclusive && number <= field.Min) || number < field.Min)
         {
             src.Problem(node, number < 0 ? "NegativeLimit" : "OutOfRange",
-                $"{where} is {Text(node)}; it must be {(field.MinExclusive ? "greater than" : "at least")} {field.Min}");
+                $"{where} is {Text(node)}; it must be {(field.MinExclusive ? "greater than" : "at least")} {Bound(field, field.Min)}" +
+                (field.Key == LimitField.MemoryLimit ? " (Docker refuses less)" : ""));
             value = null;
             return false;
         }
         if (field.Max is { } max && number > max)
         {
-            src.Problem(node, "OutOfRange", $"{where} is {Text(node)}; it must be at most {max}");
+            src.Problem(node, "OutOfRange", $"{where} is {Text(node)}; it must be at most {Bound(field, max)}");
             value = null;
             return false;
         }
         return true;
     }
+
+    private static string Bound(LimitField field, double value) =>
+        field.Type == LimitValueType.Bytes ? ByteSize.Format((long)value) : value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Text(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : node.NodeType.ToString().ToLowerInvariant();
 

@@ -96,12 +96,19 @@ public sealed class ContainerService
         if (mine.Any(c => c.Tag == tag) || await _docker.InspectContainerAsync(tag, ct).ConfigureAwait(false) is not null)
             throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"A container named '{request.Name}' already exists.", request.Name,
                 "Pick another name, or remove the old one with Remove-Ds01Container.");
+        // "thesis" and "Thesis" would be two containers sharing one workspace (the project is the lowercased name),
+        // and a name typed in the wrong case would act on the other one.
+        if (mine.FirstOrDefault(c => string.Equals(c.Name, request.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                $"You already have a container named '{twin.Name}', which differs from '{request.Name}' only in case.", request.Name,
+                $"Use '{twin.Name}' itself, or a name that differs by more than case.");
         CheckContainerLimit(mine.Count, limits, request.Name);
 
         var image = request.Image ?? ContainerNaming.ImageName(owner.Uid, project);
         var imageInfo = await _docker.InspectImageAsync(image, ct).ConfigureAwait(false)
             ?? throw new Ds01Exception(Ds01ErrorKind.NotFound, "ImageNotFound", $"The image '{image}' does not exist on this server.", image,
                 request.Image is null ? $"Build it first with Build-Ds01Image -Project {project} (image-create), or pass -Image." : "Check the name with Get-Ds01Image -All.");
+        ImageService.DemandImageAccess(_session, image, imageInfo, owner);
 
         var mounts = new MountPolicy(config);
         var workspace = request.Workspace is null ? mounts.DefaultWorkspace(owner, project) : mounts.Check(request.Workspace, owner, "workspace");
@@ -282,6 +289,13 @@ public sealed class ContainerService
     private bool EnsureWorkspace(string workspace, UserIdentity owner, List<string> notes)
     {
         if (Directory.Exists(workspace)) return false;
+        if (UserTree.ActingForOther(_session.Caller, owner))
+        {
+            // An admin creating a user's workspace never follows the user's links on the way.
+            UserTree.CreateDirectory(workspace, owner, chown: _session.Caller.Uid == 0 && owner.Uid != 0);
+            notes.Add($"Created workspace {workspace}.");
+            return true;
+        }
         // Every directory made here belongs to the user (a root-owned ~/workspace would block their own creates).
         var missing = new Stack<string>();
         for (var d = workspace; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Push(d);

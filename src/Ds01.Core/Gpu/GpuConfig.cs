@@ -51,7 +51,7 @@ public sealed class GpuConfig
     public static GpuConfig Load(string configDir)
     {
         var file = Path.Combine(configDir, FileName);
-        return System.IO.File.Exists(file) ? Parse(file, System.IO.File.ReadAllText(file)) : Default(file);
+        return Posix.Stat(file) is not null ? YamlSource.ParseFile(file, Read) : Default(file);
     }
 
     public static GpuConfig Parse(string file, string text) => YamlSource.Parse(file, text, Read);
@@ -63,7 +63,7 @@ public sealed class GpuConfig
     public static IEnumerable<ConfigProblem> ValidateDirectory(string configDir)
     {
         var file = Path.Combine(configDir, FileName);
-        return System.IO.File.Exists(file) ? Validate(file, System.IO.File.ReadAllText(file)) : Array.Empty<ConfigProblem>();
+        return Posix.Stat(file) is not null ? YamlSource.ValidateFile(file, Read) : Array.Empty<ConfigProblem>();
     }
 
     private static readonly string[] TopKeys = { "attach", "architecture", "image_catalog", "lock_timeout_seconds", "gpus" };

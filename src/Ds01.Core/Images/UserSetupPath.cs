@@ -55,6 +55,9 @@ public sealed class UserSetupPath
         var repository = image.StartsWith("sha256:", StringComparison.Ordinal) || imageInfo.ID.StartsWith("sha256:" + image, StringComparison.Ordinal)
             ? $"ds01-{owner.Uid}/legacy"
             : Repository(image);
+        // Never into another user's namespace: a commit of B's ds01-<B>/p made for A is A's image, ds01-<A>/p.
+        if (ImageService.OwnerUid(repository) is { } other && other != owner.Uid)
+            repository = ContainerNaming.ImageRepository(owner.Uid, repository.Substring(repository.IndexOf('/') + 1));
         var legacy = $"{repository}:{tag}";
         ImageReference.Validate(legacy);
         await CommitWithUserAsync(imageInfo, image, repository, tag, owner, ct).ConfigureAwait(false);
