@@ -175,3 +175,214 @@ public class HardeningTests
         Assert.Equal("1", bed.Inspect(bed.Tag("gpu"))!.Config.Labels["ds01.gpu.slots"]);
     }
 }
+
+/// <summary>What a container may do to the host, and what an image may claim (issue 15).</summary>
+[Collection("engine")]
+public class ContainerHardeningTests
+{
+    private static readonly Core.Identity.UserIdentity Games = new Core.Identity.OsIdentitySource().FindByName("games")!;
+
+    [Fact]
+    public void Without_sudo_nothing_inside_a_container_gains_privileges()
+    {
+        // Root inside (sudo, or any setuid program) could leave a setuid-root file in the bind-mounted workspace and
+        // run it on the host. no-new-privileges keeps every process at the owner's uid, setuid programs included.
+        using var bed = new DockerTestBed();
+        var name = bed.Name("nnp");
+        Assert.Empty(bed.Run($"New-Ds01Container {name} -Image {DockerTestBed.BusyboxImage} -GpuCount 0; Start-Ds01Container {name}").Errors);
+        var status = bed.Run($"Invoke-Ds01ContainerCommand {name} -Command cat,/proc/self/status");
+        Assert.Empty(status.Errors);
+        Assert.Contains(status.Objects<string>(), l => l.Replace("\t", " ").Trim() == "NoNewPrivs: 1");
+
+        // An admin may allow sudo for a group (it is host root unless dockerd remaps user namespaces).
+        using var sudo = new DockerTestBed(extraDefaults: "allow_sudo: true");
+        var other = sudo.Name("sudo");
+        Assert.Empty(sudo.Run($"New-Ds01Container {other} -Image {DockerTestBed.BusyboxImage} -GpuCount 0; Start-Ds01Container {other}").Errors);
+        var allowed = sudo.Run($"Invoke-Ds01ContainerCommand {other} -Command cat,/proc/self/status");
+        Assert.Contains(allowed.Objects<string>(), l => l.Replace("\t", " ").Trim() == "NoNewPrivs: 0");
+    }
+
+    [Fact]
+    public void A_path_with_a_colon_is_refused_by_ds01()
+    {
+        using var bed = new DockerTestBed();
+        var odd = Path.Combine(bed.Config.Root, "a:b");
+        Directory.CreateDirectory(odd);
+        var e = bed.Run($"New-Ds01Container {bed.Name("colon")} -Image {DockerTestBed.BusyboxImage} -GpuCount 0 -DataPath '{odd}'").SingleError();
+        Assert.Equal("MountPathHasColon", e.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Null(bed.Inspect(bed.Tag("colon")));
+    }
+
+    [Fact]
+    public void An_image_cannot_claim_gpus_and_a_cpu_only_container_gets_no_gpu_from_the_image()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2);
+        var claiming = $"ds01-test/claims-{bed.RunId}:latest";
+        var cpu = $"ds01-test/cuda-{bed.RunId}:latest";
+        Build(bed, claiming, "LABEL ds01.gpu.slots=\"0,1\" ds01.gpu.uuids=\"GPU-00000000-0000-4000-8000-000000000000\"");
+        Build(bed, cpu, "ENV NVIDIA_VISIBLE_DEVICES=all\nLABEL ds01.slice=\"evil.slice\" ds01.protected=\"true\"");
+        try
+        {
+            var refused = bed.Run($"New-Ds01Container {bed.Name("claim")} -Image {claiming} -GpuCount 0").SingleError();
+            Assert.Equal("ImageCarriesGpuLabels", refused.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(System.Management.Automation.ErrorCategory.InvalidData, refused.CategoryInfo.Category);
+            Assert.Null(bed.Inspect(bed.Tag("claim")));
+
+            Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("cpu")} -Image {cpu} -GpuCount 0").Errors);
+            var c = bed.Inspect(bed.Tag("cpu"))!;
+            Assert.Equal("void", c.Config.Env.Last(e => e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal)).Split('=')[1]);
+            Assert.Equal("", c.Config.Labels["ds01.protected"]); // inherited Ds01 labels are cleared
+            Assert.Empty(bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().Where(a => a.Container == bed.Name("cpu")));
+        }
+        finally
+        {
+            foreach (var i in new[] { claiming, cpu }) DockerTestBed.DockerCli("rmi", "-f", i);
+        }
+    }
+
+    private static void Build(DockerTestBed bed, string tag, string lines)
+    {
+        var dir = Path.Combine(bed.Config.Root, "build-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "Dockerfile"), $"FROM {DockerTestBed.BusyboxImage}\n{lines}\n");
+        var r = DockerTestBed.DockerCli("build", "-q", "-t", tag, dir);
+        Assert.True(r.Code == 0, r.Err);
+    }
+}
+
+/// <summary>GPU slots under faults and contention (issue 15): a killed create, a waiter in the queue.</summary>
+[Collection("engine")]
+public class GpuFaultTests
+{
+    [Fact]
+    public async Task A_slot_handed_to_a_create_killed_inside_the_lock_stays_reserved_until_dockerd_has_answered()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 1);
+        var upstream = new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")!).LocalPath;
+        using var proxy = new SlowCreateProxy(Path.Combine(bed.Config.Root, "slow.sock"), upstream, TimeSpan.FromSeconds(8));
+        var env = bed.Env;
+        env["DOCKER_HOST"] = "unix://" + proxy.Path;
+
+        var first = bed.Name("first");
+        using var killed = Ds01Cli.Start(env, null, "-c", $"New-Ds01Container {first} -Image {DockerTestBed.BusyboxImage} -GpuCount 1");
+        var exited = killed.WaitForExitAsync();
+        var reached = await Task.WhenAny(proxy.CreateSeen.Task, exited, Task.Delay(TimeSpan.FromSeconds(120)));
+        Assert.True(reached == proxy.CreateSeen.Task,
+            $"the create did not reach the slow daemon: {(exited.IsCompleted ? killed.StandardError.ReadToEnd() + killed.StandardOutput.ReadToEnd() : "still running")} {string.Join(" | ", proxy.Seen)}");
+        killed.Kill(); // SIGKILL inside the lock: the kernel releases the lock, dockerd will still make the container
+        killed.WaitForExit();
+
+        // Another user asks for the only GPU while dockerd is still making the first container.
+        var second = bed.Run($"New-Ds01Container {bed.Name("second")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1 -User games");
+        var error = second.SingleError();
+        Assert.Equal(System.Management.Automation.ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
+        Assert.Null(bed.Inspect($"{bed.Name("second")}._.{new Core.Identity.OsIdentitySource().FindByName("games")!.Uid}"));
+
+        // dockerd finishes the killed create: one container on the slot, never two.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (bed.Inspect(bed.Tag("first")) is null && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal("0", bed.Inspect(bed.Tag("first"))!.Config.Labels["ds01.gpu.slots"]);
+        var holders = bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().Where(a => a.Slots == "0").ToList();
+        Assert.Equal(first, Assert.Single(holders).Container);
+    }
+
+    [Fact]
+    public void A_newcomer_without_wait_never_takes_the_gpu_a_waiter_ahead_is_queued_for()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 1);
+        // A live waiter (this test process) of equal priority for one GPU, queued before the newcomer asks.
+        var queue = new GpuQueue(bed.Config.StateDir);
+        var waiter = queue.Enqueue("games", "waiting._.5", 1, 50, DateTimeOffset.UtcNow.AddMinutes(5), Environment.ProcessId);
+
+        var newcomer = bed.Run($"New-Ds01Container {bed.Name("newcomer")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1");
+        var error = newcomer.SingleError();
+        Assert.Equal("GpuQueuedAhead", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Null(bed.Inspect(bed.Tag("newcomer")));
+
+        // Once the waiter is served (gone from the queue), the GPU is there for the next one.
+        queue.Remove(waiter);
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("newcomer")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1").Errors);
+    }
+}
+
+/// <summary>
+/// A Docker socket in front of the real one that holds each container create (not Ds01's temporary setup
+/// containers) for a while before passing it on, as a daemon under load would. A client that dies meanwhile
+/// does not stop the request: it already reached the proxy, as it would have reached dockerd.
+/// </summary>
+internal sealed class SlowCreateProxy : IDisposable
+{
+    private readonly System.Net.Sockets.Socket _listener;
+    private readonly string _upstream;
+    private readonly TimeSpan _delay;
+    private readonly CancellationTokenSource _stop = new();
+
+    public SlowCreateProxy(string path, string upstream, TimeSpan delay)
+    {
+        Path = path;
+        _upstream = upstream;
+        _delay = delay;
+        _listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        _listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        _listener.Listen(64);
+        _ = Task.Run(AcceptLoop);
+    }
+
+    public string Path { get; }
+    public TaskCompletionSource<bool> CreateSeen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public List<string> Seen { get; } = new();
+
+    private async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            System.Net.Sockets.Socket client;
+            try { client = await _listener.AcceptAsync(_stop.Token); }
+            catch (Exception) { return; }
+            _ = Task.Run(() => Serve(client));
+        }
+    }
+
+    private async Task Serve(System.Net.Sockets.Socket client)
+    {
+        using var up = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await up.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(_upstream));
+        using var clientStream = new System.Net.Sockets.NetworkStream(client, ownsSocket: true);
+        using var upStream = new System.Net.Sockets.NetworkStream(up, ownsSocket: false);
+        // dockerd closes after answering (Connection: close); the client reads to the end, so pass the close on.
+        var back = Task.Run(async () =>
+        {
+            try { await upStream.CopyToAsync(clientStream); client.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
+            catch (Exception) { }
+        });
+        var buffer = new byte[65536];
+        var delayed = false;
+        try
+        {
+            while (true)
+            {
+                int n;
+                try { n = await clientStream.ReadAsync(buffer); }
+                catch (Exception) { n = 0; }
+                if (n == 0) break; // the client is gone; what it sent is passed on all the same
+                var text = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+                lock (Seen) Seen.Add(text.Split('\n')[0]);
+                if (!delayed && text.Contains("/containers/create", StringComparison.Ordinal) && !text.Contains("name=ds01-setup-", StringComparison.Ordinal))
+                {
+                    delayed = true;
+                    CreateSeen.TrySetResult(true);
+                    await Task.Delay(_delay);
+                }
+                await upStream.WriteAsync(buffer.AsMemory(0, n));
+            }
+            await back.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception) { /* test teardown */ }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+    }
+}

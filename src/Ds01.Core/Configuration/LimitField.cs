@@ -30,6 +30,7 @@ public sealed class LimitField
     public const string MaxRuntimeHours = "max_runtime_hours";
     public const string IdleTimeoutHours = "idle_timeout_hours";
     public const string GpuHoldAfterStopMinutes = "gpu_hold_after_stop_minutes";
+    public const string AllowSudo = "allow_sudo";
 
     /// <summary>Docker refuses a memory limit below 6 MiB; a config that sets less would make every create fail.</summary>
     public const long MinMemoryBytes = 6L * 1024 * 1024;
@@ -50,6 +51,9 @@ public sealed class LimitField
         new LimitField(MaxRuntimeHours, LimitValueType.Number, 0, 87_600, null, minExclusive: true),
         new LimitField(IdleTimeoutHours, LimitValueType.Number, 0, 87_600, null, minExclusive: true),
         new LimitField(GpuHoldAfterStopMinutes, LimitValueType.Number, 0, 525_600, 15.0),
+        // Root inside a container (sudo, or any setuid program) can leave a setuid-root file in the bind-mounted
+        // workspace and run it on the host; without sudo, containers run with no-new-privileges.
+        new LimitField(AllowSudo, LimitValueType.Boolean, 0, null, false),
     };
 
     public static readonly IReadOnlyDictionary<string, LimitField> ByKey = All.ToDictionary(f => f.Key, StringComparer.Ordinal);

@@ -109,6 +109,7 @@ public sealed class ContainerService
             ?? throw new Ds01Exception(Ds01ErrorKind.NotFound, "ImageNotFound", $"The image '{image}' does not exist on this server.", image,
                 request.Image is null ? $"Build it first with Build-Ds01Image -Project {project} (image-create), or pass -Image." : "Check the name with Get-Ds01Image -All.");
         ImageService.DemandImageAccess(_session, image, imageInfo, owner);
+        LabelPolicy.RefuseHoldingLabels(imageInfo.Config?.Labels, image);
 
         var mounts = new MountPolicy(config);
         var workspace = request.Workspace is null ? mounts.DefaultWorkspace(owner, project) : mounts.Check(request.Workspace, owner, "workspace");
@@ -133,6 +134,9 @@ public sealed class ContainerService
         notes.AddRange(source.Notes);
         Warnings.AddRange(source.Warnings);
         var parameters = BuildCreateParameters(request.Name, tag, project, source.Image, owner, limits, workspace, data, request.Interface, config.Ulimits);
+        var sourceLabels = source.Image == image ? imageInfo.Config?.Labels
+            : (await _docker.InspectImageAsync(source.Image, ct).ConfigureAwait(false))?.Config?.Labels;
+        LabelPolicy.ClearInherited(parameters.Labels, sourceLabels);
         string id;
         GpuAssignment? gpu = null;
         var createdWorkspace = false;
@@ -154,6 +158,8 @@ public sealed class ContainerService
             else
             {
                 parameters.Labels[Labels.AimeGpus] = "0";
+                // The image's own NVIDIA_VISIBLE_DEVICES (CUDA images set "all") would hand a CPU-only container every GPU.
+                parameters.Env.Add("NVIDIA_VISIBLE_DEVICES=void");
                 // The same lock as GPU creates, so two parallel creates cannot both pass max_containers.
                 using (Gpu.AllocationLock.Acquire(_session.Paths.AllocationLockFile, Gpu.GpuConfig.Load(_session.Paths.ConfigDir).LockTimeout))
                 {
@@ -226,6 +232,9 @@ public sealed class ContainerService
             Binds = binds,
             Init = true,
             Privileged = false, // never: it breaks MIG isolation and hands out the host
+            // Without sudo nothing inside may gain privileges (setuid programs included), so root inside, and with it a
+            // setuid-root file left in the workspace for the host, cannot happen.
+            SecurityOpt = limits.AllowSudo ? new List<string>() : new List<string> { "no-new-privileges" },
             Ulimits = ulimits.Select(u => new Ulimit { Name = u.Key, Soft = u.Value, Hard = u.Value }).ToList(),
         };
         if (limits.CpuLimit is { } cpu) host.NanoCPUs = (long)Math.Round(cpu * 1e9);
@@ -331,9 +340,8 @@ public sealed class ContainerService
     {
         if (c.Config?.Labels is not { } labels || !labels.TryGetValue(Labels.Managed, out var managed) || managed != "true") return;
         var mounts = new MountPolicy(_session.Config.ResourceLimits);
-        foreach (var bind in c.HostConfig?.Binds ?? new List<string>())
+        foreach (var source in (c.HostConfig?.Binds ?? new List<string>()).Select(b => b.Split(':')[0]))
         {
-            var source = bind.Split(':')[0];
             if (source.StartsWith("/", StringComparison.Ordinal)) mounts.Check(source, owner, $"mount '{source}' of '{ContainerNaming.ParseTag(c.Name).Name}'");
         }
     }

@@ -24,7 +24,9 @@ public sealed record GpuConfigGpu(int Index, string Uuid, string Model, long? Me
 public sealed class GpuConfig
 {
     public const string FileName = "gpu-config.yaml";
-    public const double DefaultLockTimeoutSeconds = 10;
+    // Long enough for ordinary contention on a busy server: 16 processes creating and removing at once each hold the
+    // lock for a Docker list and create, which added up to more than the former 10 s.
+    public const double DefaultLockTimeoutSeconds = 60;
 
     public GpuConfig(string file, GpuAttachMode attach, string? architecture, string? imageCatalog,
         double lockTimeoutSeconds, IReadOnlyList<GpuConfigGpu>? gpus)

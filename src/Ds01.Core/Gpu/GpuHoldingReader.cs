@@ -21,10 +21,14 @@ public sealed class GpuHoldingReader
     private readonly IContainerEngine _docker;
     private readonly TimeProvider _clock;
 
-    public GpuHoldingReader(IContainerEngine docker, TimeProvider clock)
+    private readonly GpuReservations? _reservations;
+
+    /// <param name="reservations">Slots of creates Docker has not answered yet (see GpuReservations); they hold too.</param>
+    public GpuHoldingReader(IContainerEngine docker, TimeProvider clock, GpuReservations? reservations = null)
     {
         _docker = docker;
         _clock = clock;
+        _reservations = reservations;
     }
 
     public async Task<IReadOnlyList<GpuHoldingInfo>> ReadAsync(IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
@@ -67,6 +71,16 @@ public sealed class GpuHoldingReader
         }
         foreach (var info in await Task.WhenAll(inspects).ConfigureAwait(false))
             if (info is not null) result.Add(info);
+        if (_reservations is not null)
+        {
+            var existing = all.SelectMany(c => c.Names ?? new List<string>()).Select(n => n.TrimStart('/')).ToHashSet(StringComparer.Ordinal);
+            foreach (var r in _reservations.Live(existing))
+            {
+                var ids = HeldSlots(string.Join(",", r.Slots), string.Join(",", r.Uuids), slots);
+                result.Add(new GpuHoldingInfo(new GpuHolding(r.Tag, r.User, ids, GpuHoldingState.Allocated, null), r.Tag,
+                    string.Join(",", r.Uuids), r.CreatedAt, Weight(ids, slots)));
+            }
+        }
         return result;
     }
 

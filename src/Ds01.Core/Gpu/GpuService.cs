@@ -24,8 +24,12 @@ public sealed class GpuService : IGpuPlacement
     {
         _session = session;
         _docker = docker;
-        _reader = new GpuHoldingReader(docker, session.Clock);
+        Reservations = new GpuReservations(session.Paths.StateDir, session.Clock);
+        _reader = new GpuHoldingReader(docker, session.Clock, Reservations);
     }
+
+    /// <summary>Slots of creates in flight; they stay taken until Docker has answered (a killed create may still land).</summary>
+    public GpuReservations Reservations { get; }
 
     public GpuConfig Config => _config ??= GpuConfig.Load(_session.Paths.ConfigDir);
 
@@ -81,9 +85,12 @@ public sealed class GpuService : IGpuPlacement
                     Ds01Exception? unavailable = null;
                     try
                     {
-                        chosen = SlotAllocator.Choose(slots, holdings, request);
+                        var candidate = SlotAllocator.Choose(slots, holdings, request);
                         var ahead = WaiterAhead(queued, req.Limits.Priority, slots, holdings);
-                        if (ahead is not null)
+                        // The slot goes to the waiter ahead: this request must not take it (before, the slot was kept
+                        // and the "queued ahead" error swallowed, so a newcomer always beat the waiters).
+                        if (ahead is null) chosen = candidate;
+                        else
                             throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuQueuedAhead",
                                 $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}, {ahead.Container}).", req.ContainerTag,
                                 "Use -Wait to queue for the next one.");
@@ -102,7 +109,20 @@ public sealed class GpuService : IGpuPlacement
                     {
                         var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight),
                             req.Limits.GpuHoldAfterStopMinutes);
-                        var result = await create(assignment).ConfigureAwait(false);
+                        var reservation = Reservations.Reserve(req.ContainerTag, req.User.Name, assignment.Slots, assignment.Uuids);
+                        T result;
+                        try
+                        {
+                            result = await create(assignment).ConfigureAwait(false);
+                        }
+                        catch (Ds01Exception e) when (e.Kind is not (Ds01ErrorKind.ConnectionError or Ds01ErrorKind.OperationTimeout))
+                        {
+                            // Docker answered with an error: nothing was made, the slot is free again. A timeout or a lost
+                            // connection is no answer, so the reservation stays until the container appears or ages out.
+                            Reservations.Release(reservation);
+                            throw;
+                        }
+                        Reservations.Release(reservation);
                         Log("gpu.allocate", req, new Dictionary<string, object?>
                         {
                             ["slots"] = string.Join(",", assignment.Slots), ["uuids"] = string.Join(",", assignment.Uuids),
