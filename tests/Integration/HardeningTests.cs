@@ -203,6 +203,19 @@ public class ContainerHardeningTests
     }
 
     [Fact]
+    public void A_setup_container_left_behind_by_an_interrupted_create_is_removed_by_the_next_create()
+    {
+        using var bed = new DockerTestBed();
+        var tag = bed.Tag("leftover");
+        // What a dockerd restart between the setup container's create and its removal leaves.
+        var stale = $"ds01-setup-{tag}-deadbeef";
+        Assert.Equal(0, DockerTestBed.DockerCli("create", "--name", stale, "--label", "ds01.managed=true", DockerTestBed.BusyboxImage, "true").Code);
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("leftover")} -Image {DockerTestBed.BusyboxImage} -GpuCount 0").Errors);
+        Assert.Null(bed.Inspect(stale));
+        Assert.NotNull(bed.Inspect(tag));
+    }
+
+    [Fact]
     public void A_path_with_a_colon_is_refused_by_ds01()
     {
         using var bed = new DockerTestBed();
@@ -299,8 +312,9 @@ public class GpuFaultTests
         Assert.Equal("GpuQueuedAhead", error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Null(bed.Inspect(bed.Tag("newcomer")));
 
-        // Once the waiter is served (gone from the queue), the GPU is there for the next one.
-        queue.Remove(waiter);
+        // A queue file that nobody wrote claiming to be games's waiter does not hold anyone back.
+        var forged = Path.Combine(queue.Directory, waiter.Id + ".json");
+        using (var chown = Process.Start("chown", ["65534:65534", forged])!) chown.WaitForExit();
         Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("newcomer")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1").Errors);
     }
 }

@@ -166,8 +166,12 @@ public sealed class GpuService : IGpuPlacement
         foreach (var other in Queue.List())
         {
             if (me is not null && other.Id == me.Id) return null;
-            var limits = LimitsOf(other.User);
-            if (limits is null) continue;
+            var identity = _session.Identities.FindByName(other.User);
+            if (identity is null) continue;
+            // The file's owner (the kernel's word) must be the user it names, or root acting for them: anyone can
+            // write a file claiming to be someone else's waiter.
+            if (other.FileUid is { } fileUid && fileUid != 0 && fileUid != identity.Uid) continue;
+            var limits = _session.LimitsFor(identity);
             var priority = Math.Min(other.Priority, limits.Priority);
             var ahead = priority > myPriority || (priority == myPriority && (me is null || other.RequestedAt <= me.RequestedAt));
             if (!ahead) continue;
@@ -184,13 +188,6 @@ public sealed class GpuService : IGpuPlacement
         }
         return null;
     }
-
-    private Ds01ResourceLimit? LimitsOf(string user)
-    {
-        var identity = _session.Identities.FindByName(user);
-        return identity is null ? null : _session.LimitsFor(identity);
-    }
-
 
     public void Apply(GpuAssignment a, CreateContainerParameters p)
     {
