@@ -46,11 +46,10 @@ public sealed class ImageService
         _docker = docker;
     }
 
-    public List<string> Warnings { get; } = new();
-
     // ---------- Dockerfiles ----------
 
-    public (string Text, string? Warning) GenerateDockerfile(DockerfileRequest request, UserIdentity owner)
+    /// <summary>The Dockerfile text; a catalog fallback (other version, Docker Hub) is said as a warning.</summary>
+    public string GenerateDockerfile(DockerfileRequest request, UserIdentity owner)
     {
         ContainerNaming.ValidateProject(request.Project);
         var (baseImage, framework, version, warning) = ResolveBase(request);
@@ -60,7 +59,8 @@ public sealed class ImageService
             UseCase = request.UseCase, Packages = request.Packages, Jupyter = request.Jupyter, DataScience = request.DataScience,
             UserName = owner.SanitizedName, Uid = owner.Uid, Gid = owner.Gid,
         });
-        return (text, warning);
+        if (warning is not null) _session.Feedback.Warn(warning);
+        return text;
     }
 
     private (string Image, string? Framework, string? Version, string? Warning) ResolveBase(DockerfileRequest r)
@@ -77,7 +77,7 @@ public sealed class ImageService
         var file = frameworks.CatalogFile;
         if (file is null)
         {
-            // SPEC 2.4: without AIME's catalog the seeds fall back to Docker Hub's framework images.
+            // Without AIME's catalog, fall back to Docker Hub's framework images.
             var hub = ImageCatalog.DockerHubFallback(r.Framework, r.FrameworkVersion);
             return (hub, r.Framework, r.FrameworkVersion, $"No AIME catalog is installed; building FROM {hub} (Docker Hub).");
         }
@@ -99,7 +99,7 @@ public sealed class ImageService
         return (any.Image, any.Framework, any.Version, $"Version {r.FrameworkVersion} not found, using: {any.Image}");
     }
 
-    /// <summary>~/dockerfiles/{project}.Dockerfile (S2), or under resource-limits.yaml's dockerfiles_root.</summary>
+    /// <summary>~/dockerfiles/{project}.Dockerfile (AIME's place for them), or under resource-limits.yaml's dockerfiles_root.</summary>
     public string DockerfilePath(UserIdentity owner, string project)
     {
         ContainerNaming.ValidateProject(project);
@@ -206,7 +206,7 @@ public sealed class ImageService
         if (old is null || old.ID == now.Id) return;
         var stale = containers.Where(c => c.ImageID == old.ID).Select(ContainerName).ToList();
         if (stale.Count > 0)
-            Warnings.Add($"Containers still on the old image of {now.Name}: {string.Join(", ", stale)}. " +
+            _session.Feedback.Warn($"Containers still on the old image of {now.Name}: {string.Join(", ", stale)}. " +
                          "Recreate them (Remove-Ds01Container, then New-Ds01Container) to use the new one.");
     }
 
@@ -226,7 +226,7 @@ public sealed class ImageService
         foreach (var p in add.Where(p => !packages.Contains(p, StringComparer.OrdinalIgnoreCase))) packages.Add(p);
         foreach (var p in remove)
             if (packages.RemoveAll(x => string.Equals(x, p, StringComparison.OrdinalIgnoreCase)) == 0)
-                Warnings.Add($"'{p}' is not among the extra packages of {project} ({(before.Count == 0 ? "none" : string.Join(", ", before))}).");
+                _session.Feedback.Warn($"'{p}' is not among the extra packages of {project} ({(before.Count == 0 ? "none" : string.Join(", ", before))}).");
         var changed = !packages.SequenceEqual(before, StringComparer.OrdinalIgnoreCase);
         if (!changed && !rebuild)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "NothingToUpdate", $"The packages of '{project}' did not change.", project,
@@ -349,13 +349,8 @@ public sealed class ImageService
         };
     }
 
-    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details)
-    {
-        var d = new Dictionary<string, object?>(details);
-        if (_session.Caller.Uid != owner.Uid) d["by"] = _session.Caller.Name;
-        var problem = _session.Events.Write(type, owner.Name, d);
-        if (problem is not null) Warnings.Add(problem);
-    }
+    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details) =>
+        _session.Recorder.Record(type, owner, details);
 
     // Synchronous: Progress<T> would post to the thread pool and could report after the build returned.
     private sealed class SyncProgress<T> : IProgress<T>

@@ -10,7 +10,7 @@ namespace Ds01.Core.Images;
 public sealed record CreateSource(string Image, bool FastPath, string? LegacyImage, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings);
 
 /// <summary>
-/// SPEC 3.6: an image with DS01_HAS_USER_SETUP and the owner's UID/GID is used as it is (the fast path). Any other
+/// An image with DS01_HAS_USER_SETUP and the owner's UID/GID is used as it is (the fast path). Any other
 /// image takes AIME's legacy path: a temporary root container runs the user-setup script, is committed as
 /// {image repository}:{name}._.{uid}, and removed; the container is then created from the commit.
 /// </summary>

@@ -47,15 +47,15 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
 
-    /// <summary>Generates the Dockerfile from the parameters, writing the catalog's fallback warning if any.</summary>
+    /// <summary>Generates the Dockerfile from the parameters; a catalog fallback arrives as a warning in the feedback.</summary>
     protected string GenerateDockerfile(Ds01.Core.Identity.UserIdentity owner)
     {
-        var (text, warning) = Images.GenerateDockerfile(new DockerfileRequest
+        var text = Images.GenerateDockerfile(new DockerfileRequest
         {
             Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
             Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
         }, owner);
-        if (warning is not null) WriteWarning(warning);
+        ShowFeedback();
         return text;
     }
 }

@@ -18,7 +18,7 @@ public sealed class GetDs01GpuAllocationCommand : Ds01ContainerCmdlet
 
     protected override void ProcessRecord() => Try(() =>
     {
-        var gpu = new GpuService(Session, Engine);
+        var gpu = Placement;
         var list = Queued ? gpu.QueuedAllocations() : Await(gpu.AllocationsAsync(includeHeld: true, Cancellation));
         WriteObject(list.Where(a => User is null || a.User == User), enumerateCollection: true);
     });

@@ -49,12 +49,12 @@ public sealed class BuildDs01ImageCommand : Ds01DockerfileCmdlet
         }
 
         if (!ShouldProcess($"{target} (owner {owner.Name})", "Build image")) return;
-        // The saved copy is what Update-Ds01Image edits later (S2: ~/dockerfiles/<project>.Dockerfile).
+        // The saved copy is what Update-Ds01Image edits later (~/dockerfiles/<project>.Dockerfile).
         if (!File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
             Images.SaveDockerfile(stored, text, owner);
         WriteVerbose($"Dockerfile: {stored}");
         var image = RunBuild($"Building {target}", progress => Images.BuildAsync(Project, text, owner, NoCache, Force, progress, Cancellation));
-        FlushImageWarnings();
+        ShowFeedback();
         WriteObject(image);
     });
 }
