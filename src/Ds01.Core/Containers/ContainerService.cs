@@ -28,13 +28,28 @@ public sealed class ContainerService
 
     // ---------- listing ----------
 
-    /// <summary>Every container AIME or Ds01 made (label aime.mlc), in one list call.</summary>
+    /// <summary>
+    /// Every container AIME or Ds01 made (label aime.mlc), in one list call; stopped containers with GPU slots are
+    /// inspected too (few), so their stop time and the end of their GPU hold are Docker's exact FinishedAt.
+    /// </summary>
     public async Task<IReadOnlyList<Ds01Container>> ListAllAsync(CancellationToken ct)
     {
         var raw = await _docker.ListContainersAsync(new Dictionary<string, bool> { [Labels.Aime] = true }, ct).ConfigureAwait(false);
         var now = Now;
-        return raw.Select(c => ContainerMapper.FromList(c, now)).ToList();
+        var listed = raw.Select(c => ContainerMapper.FromList(c, now)).ToList();
+        return await Task.WhenAll(listed.Select(async c =>
+        {
+            if (c.State != ContainerState.Stopped || c.Gpu.Length == 0) return c;
+            var exact = await _docker.InspectContainerAsync(c.Id, ct).ConfigureAwait(false);
+            return exact is null ? c : ContainerMapper.FromInspect(exact, now);
+        })).ConfigureAwait(false);
     }
+
+    /// <summary>The containers Get-Ds01Container shows: the owner's (everyone's when null), in the given states, by name.</summary>
+    public static IReadOnlyList<Ds01Container> Select(IEnumerable<Ds01Container> all, UserIdentity? owner, IReadOnlyCollection<ContainerState>? states) =>
+        all.Where(c => owner is null || OwnedBy(c, owner))
+            .Where(c => states is null || states.Contains(c.State))
+            .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
 
     public static bool OwnedBy(Ds01Container c, UserIdentity user) =>
         c.Uid is { } uid ? uid == user.Uid : c.User == user.Name;
@@ -205,6 +220,25 @@ public sealed class ContainerService
             .Where(c => nameMatches(c.Name))
             .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
         return await Task.WhenAll(mine.Select(c => StatsAsync(c, ct))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What an interactive shell needs: the running container's id (started first when <paramref name="start"/>)
+    /// and the shell, the given one or bash when the image has it, else sh.
+    /// </summary>
+    public async Task<(string Id, string Shell)> ShellTargetAsync(string name, UserIdentity owner, bool start, string? shell, CancellationToken ct)
+    {
+        var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
+        if (!c.State.Running)
+        {
+            if (!start)
+                throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning", $"Container '{name}' is not running.", name,
+                    "Use Start-Ds01Container first, or Enter-Ds01Container -Start.");
+            await StartAsync(name, owner, ct).ConfigureAwait(false);
+        }
+        if (shell is not null) return (c.ID, shell);
+        var bash = await _docker.ExecAsync(c.ID, new[] { "test", "-x", "/bin/bash" }, null, ct).ConfigureAwait(false);
+        return (c.ID, bash.ExitCode == 0 ? "/bin/bash" : "/bin/sh");
     }
 
     public async Task<ExecResult> ExecAsync(string name, UserIdentity owner, IList<string> command, CancellationToken ct)

@@ -107,6 +107,34 @@ public sealed class ImageService
         return Path.Combine(Path.GetFullPath(MountPolicy.Expand(root, owner, null)), project + ".Dockerfile");
     }
 
+    /// <summary>
+    /// The Dockerfile Build-Ds01Image builds: the file the user gave (<paramref name="givenPath"/>), else one generated
+    /// from <paramref name="generate"/> (a framework or base image was given), else the project's saved one.
+    /// </summary>
+    public string ChooseDockerfile(UserIdentity owner, string project, string? givenPath, DockerfileRequest? generate)
+    {
+        if (givenPath is not null)
+        {
+            if (!File.Exists(givenPath))
+                throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"The Dockerfile '{givenPath}' does not exist.", givenPath, "Check -Path.");
+            return File.ReadAllText(givenPath);
+        }
+        if (generate is not null) return GenerateDockerfile(generate, owner);
+        var stored = DockerfilePath(owner, project);
+        if (File.Exists(stored)) return ReadStoredDockerfile(stored);
+        throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired",
+            $"Project '{project}' has no Dockerfile yet ({stored}).", project, "Pass -Framework (or -BaseImage, or -Path).");
+    }
+
+    /// <summary>Saves the text as the project's Dockerfile (what Update-Ds01Image edits later) unless it is already that.</summary>
+    public string KeepDockerfile(UserIdentity owner, string project, string text)
+    {
+        var stored = DockerfilePath(owner, project);
+        if (!File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
+            SaveDockerfile(stored, text, owner);
+        return stored;
+    }
+
     /// <summary>A project's saved Dockerfile; a symlink there is refused (it could point an admin's build at any file).</summary>
     public static string ReadStoredDockerfile(string path)
     {

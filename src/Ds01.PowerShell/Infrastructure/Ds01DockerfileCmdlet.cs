@@ -50,12 +50,15 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     /// <summary>Generates the Dockerfile from the parameters; a catalog fallback arrives as a warning in the feedback.</summary>
     protected string GenerateDockerfile(Ds01.Core.Identity.UserIdentity owner)
     {
-        var text = Images.GenerateDockerfile(new DockerfileRequest
-        {
-            Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
-            Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
-        }, owner);
+        var text = Images.GenerateDockerfile(DockerfileRequest(), owner);
         ShowFeedback();
         return text;
     }
+
+    /// <summary>The parameters as Core's Dockerfile request.</summary>
+    protected DockerfileRequest DockerfileRequest() => new()
+    {
+        Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
+        Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
+    };
 }
