@@ -57,9 +57,9 @@ public sealed class GpuService : IGpuPlacement
             Log("gpu.reject", req, new Dictionary<string, object?> { ["reason"] = e.ErrorId, ["message"] = e.Message });
             throw;
         }
-        catch (Ds01Exception)
+        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable)
         {
-            // Busy but willing to wait: AllocateAsync queues it.
+            // Busy but willing to wait: PlaceAsync queues it.
         }
     }
 
@@ -170,9 +170,9 @@ public sealed class GpuService : IGpuPlacement
                     limits.MaxGpusPerContainer, limits.AllowFullGpu && other.AllowFullGpu));
                 return other;
             }
-            catch (Ds01Exception)
+            catch (Ds01Exception e) when (e.Kind is Ds01ErrorKind.ResourceUnavailable or Ds01ErrorKind.QuotaExceeded or Ds01ErrorKind.InvalidArgument or Ds01ErrorKind.InvalidOperation)
             {
-                // It cannot be served now: it keeps its place but blocks nobody.
+                // It cannot be served now (busy, over its quota, or asking for what is not here): it keeps its place but blocks nobody.
             }
         }
         return null;

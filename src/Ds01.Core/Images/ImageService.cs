@@ -34,7 +34,6 @@ public sealed record BuildMessage(string Line, int? Step, int? StepCount);
 /// </summary>
 public sealed class ImageService
 {
-    private static readonly Regex OwnRepository = new(@"^ds01-(\d+)/([^:/]+)\z", RegexOptions.CultureInvariant);
     private static readonly Regex StepLine = new(@"^Step (\d+)/(\d+) :", RegexOptions.CultureInvariant);
 
     private readonly Ds01Session _session;
@@ -338,8 +337,7 @@ public sealed class ImageService
     public static int? OwnerUid(string reference)
     {
         var repository = UserSetupPath.Repository(reference);
-        var m = OwnRepository.Match(repository);
-        if (m.Success && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) return uid;
+        if (ContainerNaming.ParseImageRepository(repository) is { } own) return own.Uid;
         var tag = reference.Length > repository.Length ? reference.Substring(repository.Length + 1) : "";
         return tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ? ContainerNaming.ParseTag(tag).Uid : null;
     }
@@ -352,7 +350,7 @@ public sealed class ImageService
         labels ??= new Dictionary<string, string>();
         var repository = UserSetupPath.Repository(reference);
         var tag = reference.Length > repository.Length ? reference.Substring(repository.Length + 1) : "";
-        var own = OwnRepository.Match(repository);
+        var own = ContainerNaming.ParseImageRepository(repository);
         var legacy = tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ||
                      (labels.TryGetValue(Labels.LegacyCommit, out var l) && l == "true");
         string? Label(params string[] keys) => keys.Select(k => labels.TryGetValue(k, out var v) && !string.IsNullOrEmpty(v) ? v : null).FirstOrDefault(v => v is not null);
@@ -361,7 +359,7 @@ public sealed class ImageService
             Repository = repository,
             Tag = tag,
             Name = reference,
-            Project = own.Success ? own.Groups[2].Value : Label(Labels.Project),
+            Project = own?.Project ?? Label(Labels.Project),
             Uid = OwnerUid(reference),
             Id = id,
             SizeBytes = size,

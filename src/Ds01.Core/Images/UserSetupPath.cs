@@ -53,7 +53,7 @@ public sealed class UserSetupPath
 
         // A reference by ID has no repository to tag under; the owner's own namespace takes it.
         var repository = image.StartsWith("sha256:", StringComparison.Ordinal) || imageInfo.ID.StartsWith("sha256:" + image, StringComparison.Ordinal)
-            ? $"ds01-{owner.Uid}/legacy"
+            ? ContainerNaming.LegacyRepository(owner.Uid)
             : Repository(image);
         var legacy = $"{repository}:{tag}";
         ImageReference.Validate(legacy);
