@@ -127,7 +127,8 @@ public sealed class InMemoryEngine : IContainerEngine
         {
             if (!string.IsNullOrEmpty(p.Name) && Find(p.Name) is not null)
                 throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"Conflict. The container name \"/{p.Name}\" is already in use.", p.Name);
-            if (!_images.TryGetValue(p.Image, out var image))
+            var image = _images.TryGetValue(p.Image, out var byName) ? byName : _images.Values.FirstOrDefault(i => i.ID == p.Image);
+            if (image is null)
                 throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerObjectNotFound", $"No such image: {p.Image}", p.Image);
             var id = Hex(Interlocked.Increment(ref _next)) + Hex(0);
             _containers.Add(new Container(id, new ContainerInspectResponse
