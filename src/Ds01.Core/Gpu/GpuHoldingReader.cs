@@ -18,13 +18,13 @@ public sealed record GpuHoldingInfo(GpuHolding Holding, string Tag, string Uuids
 public sealed class GpuHoldingReader
 {
     public const double DefaultHoldMinutes = 15;
-    private readonly IContainerEngine _docker;
+    private readonly IContainerApi _docker;
     private readonly TimeProvider _clock;
 
     private readonly GpuReservations? _reservations;
 
     /// <param name="reservations">Slots of creates Docker has not answered yet (see GpuReservations); they hold too.</param>
-    public GpuHoldingReader(IContainerEngine docker, TimeProvider clock, GpuReservations? reservations = null)
+    public GpuHoldingReader(IContainerApi docker, TimeProvider clock, GpuReservations? reservations = null)
     {
         _docker = docker;
         _clock = clock;

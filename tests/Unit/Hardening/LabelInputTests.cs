@@ -25,13 +25,15 @@ public class LabelInputTests
     [InlineData("-1e308")]
     public void A_stopped_container_with_a_broken_hold_label_maps_without_throwing(string hold)
     {
-        var c = new ContainerListResponse
+        var stopped = DateTimeOffset.UtcNow.AddMinutes(-2);
+        var c = new ContainerInspectResponse
         {
-            ID = "abc", Names = ["/x._.1001"], State = "exited", Status = "Exited (0) 2 minutes ago",
-            Labels = new Dictionary<string, string> { [Labels.GpuSlots] = "0", [Labels.GpuHoldMinutes] = hold, [Labels.Aime] = "alice" },
+            ID = "abc", Name = "/x._.1001",
+            State = new() { Status = "exited", FinishedAt = stopped.ToString("o") },
+            Config = new() { Labels = new Dictionary<string, string> { [Labels.GpuSlots] = "0", [Labels.GpuHoldMinutes] = hold, [Labels.Aime] = "alice" } },
         };
-        var mapped = ContainerMapper.FromList(c, DateTimeOffset.UtcNow);
-        Assert.NotNull(mapped.GpuHoldExpiresAt);
+        var mapped = ContainerMapper.FromInspect(c, DateTimeOffset.UtcNow);
+        Assert.True(mapped.GpuHoldExpiresAt > stopped);
     }
 
     [Fact]
