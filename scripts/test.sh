@@ -103,6 +103,18 @@ if [ "$psparse" -eq 1 ]; then
     fi
 fi
 
+# Tests clean up after themselves: nothing untagged may be left in the test daemon (a leak there is a leak on a server).
+if [ -n "${DOCKER_HOST:-}" ] && command -v docker >/dev/null 2>&1 && docker version >/dev/null 2>&1; then
+    echo "=== no untagged images left in the test daemon"
+    left="$(docker images --filter dangling=true --quiet | wc -l)"
+    if [ "$left" -eq 0 ]; then
+        passed=$((passed + 1))
+    else
+        docker images --filter dangling=true
+        failed=$((failed + 1)); problems+=("$left untagged image(s) left in the test daemon")
+    fi
+fi
+
 if [ "$pester" -eq 1 ]; then
     echo "=== Pester specs under pwsh (scripts/pester.sh)"
     "$REPO/scripts/pester.sh" ${install[@]+"${install[@]}"} "$RESULTS/Pester.xml" </dev/null 2>&1 | tee "$RESULTS/pester.log"

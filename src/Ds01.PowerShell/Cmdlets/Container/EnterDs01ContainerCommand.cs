@@ -30,7 +30,7 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
                 "Run it in a terminal; in scripts use Invoke-Ds01ContainerCommand.");
         var owner = Owner(User);
         var c = Await(Containers.ResolveAsync(Name, owner, Cancellation));
-        if (!c.State.Running)
+        if (c.State?.Running != true)
         {
             if (!Start)
                 throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning", $"Container '{Name}' is not running.", Name,
