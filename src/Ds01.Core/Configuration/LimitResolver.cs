@@ -53,7 +53,7 @@ public static class LimitResolver
             IdleTimeoutHours = Num(values[LimitField.IdleTimeoutHours]),
             GpuHoldAfterStopMinutes = Num(values[LimitField.GpuHoldAfterStopMinutes]) ?? 0,
             AllowSudo = (bool)values[LimitField.AllowSudo]!,
-            Source = sources,
+            Sources = sources,
         };
     }
 
