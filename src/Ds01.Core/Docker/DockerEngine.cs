@@ -42,6 +42,11 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
         {
             return await call().ConfigureAwait(false);
         }
+        // ds01d refused it: the service's body carries the Ds01 error this call would have raised locally.
+        catch (DockerApiException e) when (ServiceError.TryParse(e.ResponseBody, e) is { } refused)
+        {
+            throw refused;
+        }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerObjectNotFound", $"{what}: {Clean(e)}", target, null, e);
