@@ -16,8 +16,14 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
 
     public DockerEngine(string? endpoint = null)
     {
-        endpoint ??= Environment.GetEnvironmentVariable("DOCKER_HOST");
-        if (string.IsNullOrWhiteSpace(endpoint)) endpoint = "unix:///var/run/docker.sock";
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            var resolved = DockerEndpointResolver.Resolve();
+            endpoint = resolved.Uri;
+            ViaService = resolved.ViaService;
+            EndpointNote = resolved.Note;
+        }
+        else EndpointNote = $"Using Docker at {endpoint}.";
         _endpoint = endpoint!;
         try
         {
@@ -32,6 +38,12 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
     }
 
     public string Endpoint => _endpoint;
+
+    /// <summary>True when the endpoint is ds01d (which then enforces the rules and writes the event log).</summary>
+    public bool ViaService { get; }
+
+    /// <summary>Which endpoint was chosen and why, for -Verbose.</summary>
+    public string EndpointNote { get; }
 
     public void Dispose() => _client.Dispose();
 

@@ -14,6 +14,18 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
 
     protected DockerEngine Engine => _engine ??= new DockerEngine();
 
+    /// <summary>Chooses the endpoint on the pipeline thread, so -Verbose can say whether this goes through ds01d.</summary>
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        try
+        {
+            WriteVerbose(Engine.EndpointNote);
+            if (Engine.ViaService) Session.UseService();
+        }
+        catch (Ds01Exception e) { Terminate(e); }
+    }
+
     protected ContainerService Containers => _service ??= new ContainerService(Session, Engine, GpuPlacementFactory.Create(Session, Engine));
 
     /// <summary>The account to act for: the caller, or with -User (admins only) someone else.</summary>
