@@ -38,6 +38,9 @@ public static class DockerEndpointResolver
     /// <summary>One small request per socket and process; dockerd answers it with 404, ds01d with its name.</summary>
     public static bool IsService(string socketPath) => Probed.GetOrAdd(socketPath, Probe);
 
+    /// <summary>Asks again, without the per-process answer (for waiting until a service is up).</summary>
+    public static bool IsServiceNow(string socketPath) => Probe(socketPath);
+
     private static bool Probe(string socketPath)
     {
         try

@@ -12,7 +12,7 @@ using static Ds01.Service.Policy.JsonFields;
 namespace Ds01.Service.Policy;
 
 /// <summary>A containers/create that passed the checks that need no lock: the body to forward and what the lock must re-check.</summary>
-internal sealed record AdmittedCreate(byte[] Body, string Tag, Ds01ResourceLimit Limits, IReadOnlyList<string> GpuDevices);
+internal sealed record AdmittedCreate(JsonObject Body, string Tag, Ds01ResourceLimit Limits, IReadOnlyList<string> GpuDevices);
 
 /// <summary>
 /// Admission of containers/create for a non-admin, as an admission controller does: the name and owner labels
@@ -41,7 +41,7 @@ internal static class CreateAdmission
         var allowedCaps = new HashSet<string>(config.AllowedCapabilities.Select(NormalizeCap), StringComparer.Ordinal);
         foreach (var cap in Strings(host, "CapAdd"))
             if (!allowedCaps.Contains(NormalizeCap(cap)))
-                throw Deny.Forbidden("CapabilityNotAllowed", $"The capability '{cap}' is not on this server's list ({(allowedCaps.Count == 0 ? "none" : string.Join(", ", allowedCaps))}).", cap,
+                throw Deny.Forbidden("CapabilityNotAllowed", $"The capability '{NormalizeCap(cap)}' is not on this server's list ({(allowedCaps.Count == 0 ? "none" : string.Join(", ", allowedCaps))}).", cap,
                     "Leave out --cap-add, or ask an admin to add it to allowed_capabilities.");
         if (IsSet(host, "Devices") || IsSet(host, "DeviceCgroupRules"))
             throw Deny.Forbidden("DevicesNotAllowed", "Host devices (--device, --device-cgroup-rule) are not allowed under ds01d.", tag,
@@ -86,7 +86,7 @@ internal static class CreateAdmission
         }
         InjectOwnerLabels(body, user);
         var gpu = GpuDevices(body, host);
-        return new AdmittedCreate(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()), tag, limits, gpu);
+        return new AdmittedCreate(body, tag, limits, gpu);
     }
 
     private static string NormalizeCap(string cap)

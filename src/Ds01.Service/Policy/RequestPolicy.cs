@@ -182,16 +182,24 @@ internal sealed class RequestPolicy
         var config = RequireConfig(c);
         var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config);
         var paths = _options.Paths;
+        var gpuConfig = GpuConfig.Load(paths.ConfigDir);
+        IReadOnlyList<Ds01GpuSlot> inventory = Array.Empty<Ds01GpuSlot>();
+        var gpuSlots = new List<string>();
+        if (admitted.GpuDevices.Count > 0)
+        {
+            inventory = new GpuInventory().Load(gpuConfig);
+            gpuSlots = ResolveSlots(admitted.GpuDevices, inventory);
+            LabelGpu(admitted, gpuSlots, inventory);
+        }
         return new Verdict
         {
-            Body = admitted.Body,
+            Body = System.Text.Encoding.UTF8.GetBytes(admitted.Body.ToJsonString()),
             Around = async forward =>
             {
-                var gpuConfig = GpuConfig.Load(paths.ConfigDir);
                 // The same lock the client takes, in the service's own state dir: a private lock file gains nothing.
                 using var hold = AllocationLock.Acquire(paths.AllocationLockFile, gpuConfig.LockTimeout);
                 await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
-                if (admitted.GpuDevices.Count > 0) await CheckGpuAsync(user, admitted, gpuConfig, ct).ConfigureAwait(false);
+                if (gpuSlots.Count > 0) await CheckGpuAsync(user, admitted, inventory, gpuSlots, ct).ConfigureAwait(false);
                 return await forward().ConfigureAwait(false);
             },
             After = status =>
@@ -199,7 +207,7 @@ internal sealed class RequestPolicy
                 if (status != 201) return;
                 _events.Write("container.create", user.Name, new Dictionary<string, object?>
                 {
-                    ["container"] = admitted.Tag, ["gpu"] = string.Join(",", admitted.GpuDevices), ["pid"] = c.Peer.Pid,
+                    ["container"] = admitted.Tag, ["gpu"] = string.Join(",", gpuSlots), ["pid"] = c.Peer.Pid,
                     ["cpu_limit"] = admitted.Limits.CpuLimit, ["memory_limit"] = admitted.Limits.MemoryLimitBytes,
                 });
             },
@@ -220,17 +228,36 @@ internal sealed class RequestPolicy
     /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
     /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
     /// </summary>
-    private async Task CheckGpuAsync(UserIdentity user, AdmittedCreate admitted, GpuConfig gpuConfig, CancellationToken ct)
+    private static List<string> ResolveSlots(IReadOnlyList<string> devices, IReadOnlyList<Ds01GpuSlot> slots)
     {
-        var slots = new GpuInventory().Load(gpuConfig);
         var requested = new List<string>();
-        foreach (var d in admitted.GpuDevices)
+        foreach (var d in devices)
         {
             if (d == "all") { requested.AddRange(slots.Select(x => x.Slot)); continue; }
-            var slot = slots.FirstOrDefault(x => string.Equals(x.Uuid, d, StringComparison.OrdinalIgnoreCase))?.Slot ?? Ds01GpuSlot.NormalizeSlotId(d);
-            requested.Add(slot);
+            requested.Add(slots.FirstOrDefault(x => string.Equals(x.Uuid, d, StringComparison.OrdinalIgnoreCase))?.Slot ?? Ds01GpuSlot.NormalizeSlotId(d));
         }
-        requested = requested.Distinct().ToList();
+        return requested.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// The slots go into Ds01's labels however they were asked for (env, DeviceRequests), so the allocator counts the
+    /// container while it is created or stopped too, not only while it runs.
+    /// </summary>
+    private static void LabelGpu(AdmittedCreate admitted, IReadOnlyList<string> slots, IReadOnlyList<Ds01GpuSlot> inventory)
+    {
+        var labels = JsonFields.Obj(admitted.Body, "Labels")!;
+        labels[Labels.GpuSlots] = string.Join(",", slots);
+        labels[Labels.GpuUuids] = string.Join(",", slots.Select(s => inventory.FirstOrDefault(x => x.Slot == s)?.Uuid ?? s));
+        labels[Labels.GpuAllocated] ??= DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        labels[Labels.GpuHoldMinutes] = admitted.Limits.GpuHoldAfterStopMinutes.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
+    /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
+    /// </summary>
+    private async Task CheckGpuAsync(UserIdentity user, AdmittedCreate admitted, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<string> requested, CancellationToken ct)
+    {
         var holdings = (await new GpuHoldingReader(_engine.Value, TimeProvider.System).ReadAsync(slots, ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
         var limits = admitted.Limits;
         var weight = 0.0;

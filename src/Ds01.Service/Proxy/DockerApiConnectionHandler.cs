@@ -73,8 +73,10 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
 
                 if (request.Is("GET", "_ds01", "ping"))
                 {
-                    await WriteJsonAsync(clientOut, 200, Encoding.UTF8.GetBytes($"{{\"service\":\"ds01d\",\"uid\":{caller.Uid},\"admin\":{(caller.IsAdmin ? "true" : "false")}}}"), false, ct).ConfigureAwait(false);
+                    var close = head.HasToken("Connection", "close");
                     await DiscardBodyAsync(client, framing, length, ct).ConfigureAwait(false);
+                    await WriteJsonAsync(clientOut, 200, Encoding.UTF8.GetBytes($"{{\"service\":\"ds01d\",\"uid\":{caller.Uid},\"admin\":{(caller.IsAdmin ? "true" : "false")}}}"), close, ct).ConfigureAwait(false);
+                    if (close) return;
                     continue;
                 }
 
