@@ -260,16 +260,23 @@ internal sealed class RequestPolicy
     {
         var holdings = (await new GpuHoldingReader(_engine.Value, TimeProvider.System).ReadAsync(slots, ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
         var limits = admitted.Limits;
+        var used = SlotAllocator.UserWeight(slots, holdings, user.Name);
         var weight = 0.0;
+        // Each slot free (and allowed whole or MIG) by the allocator's own rules; the quota on the whole request below.
         foreach (var slot in requested)
         {
-            var chosen = SlotAllocator.Choose(slots, holdings, new GpuRequest(user.Name, 1, slot, limits.GpuLimit, null, limits.AllowFullGpu));
+            var chosen = SlotAllocator.Choose(slots, holdings, new GpuRequest(user.Name, 1, slot, null, null, limits.AllowFullGpu));
             weight += chosen.Sum(x => x.Weight);
             holdings.Add(new GpuHolding(admitted.Tag, user.Name, new[] { slot }, GpuHoldingState.Allocated, null));
         }
+        string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
         if (limits.MaxGpusPerContainer is { } perContainer && weight > perContainer + SlotAllocator.Epsilon)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuPerContainerLimitExceeded",
-                $"The container would hold {weight:0.##} GPU-equivalents; your limit per container is {perContainer:0.##}.", admitted.Tag, "Ask for fewer GPUs.");
+                $"The container would hold {F(weight)} GPU-equivalents; your limit per container is {F(perContainer)}.", admitted.Tag, "Ask for fewer GPUs.");
+        if (limits.GpuLimit is { } limit && used + weight > limit + SlotAllocator.Epsilon)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded",
+                $"{user.Name} holds {F(used)} GPU-equivalents; this request needs {F(weight)} more; the limit is {F(limit)}.", user.Name,
+                "Stop and remove a container you no longer need, or ask for fewer GPUs.");
     }
 
     private static UserIdentity RequireAccount(Caller c) => c.User ?? throw Deny.Forbidden("UnknownAccount",
