@@ -19,7 +19,7 @@ public sealed class ServiceTestBed : IDisposable
     [DllImport("libc")] private static extern uint geteuid();
     private const int SigTerm = 15;
 
-    private readonly Process _service;
+    private readonly Process _service = null!;
     private readonly List<string> _accounts = new();
 
     public ServiceTestBed()
@@ -34,38 +34,47 @@ public sealed class ServiceTestBed : IDisposable
         DockerSocketDir = Path.GetDirectoryName(DockerHost["unix://".Length..])!;
 
         RunId = Guid.NewGuid().ToString("N")[..6];
-        Alice = CreateAccount($"ds01s{RunId}a");
-        Bob = CreateAccount($"ds01s{RunId}b");
-
         Root = Path.Combine(Path.GetTempPath(), $"ds01-svc-{RunId}");
-        ConfigDir = Path.Combine(Root, "etc");
-        StateDir = Path.Combine(Root, "state");
-        LogDir = Path.Combine(Root, "log");
-        foreach (var d in new[] { Root, ConfigDir, LogDir }) { Directory.CreateDirectory(d); File.SetUnixFileMode(d, (UnixFileMode)0b111_101_101); }
-        Directory.CreateDirectory(StateDir);
-        File.SetUnixFileMode(StateDir, (UnixFileMode)0b111_000_000);
-        Socket = Path.Combine(Root, "docker.sock");
-        WriteConfig(ConfigDir);
-        File.WriteAllText(EventLog, "");
-        File.SetUnixFileMode(EventLog, (UnixFileMode)0b110_100_100);
+        try
+        {
+            Alice = CreateAccount($"ds01s{RunId}a");
+            Bob = CreateAccount($"ds01s{RunId}b");
 
-        _service = StartService(Socket, out var log);
-        ServiceLog = log;
+            ConfigDir = Path.Combine(Root, "etc");
+            StateDir = Path.Combine(Root, "state");
+            LogDir = Path.Combine(Root, "log");
+            foreach (var d in new[] { Root, ConfigDir, LogDir }) { Directory.CreateDirectory(d); File.SetUnixFileMode(d, (UnixFileMode)0b111_101_101); }
+            Directory.CreateDirectory(StateDir);
+            File.SetUnixFileMode(StateDir, (UnixFileMode)0b111_000_000);
+            Socket = Path.Combine(Root, "docker.sock");
+            WriteConfig(ConfigDir);
+            File.WriteAllText(EventLog, "");
+            File.SetUnixFileMode(EventLog, (UnixFileMode)0b110_100_100);
+
+            _service = StartService(Socket, out var log);
+            ServiceLog = log;
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose constructor failed: remove the accounts and dirs here.
+            Cleanup();
+            throw;
+        }
     }
 
     public string RunId { get; }
     public string DockerHost { get; }
     public string DockerSocketDir { get; }
     public DockerEngine Engine { get; }
-    public Account Alice { get; }
-    public Account Bob { get; }
+    public Account Alice { get; } = null!;
+    public Account Bob { get; } = null!;
     public string Root { get; }
-    public string ConfigDir { get; }
-    public string StateDir { get; }
-    public string LogDir { get; }
-    public string Socket { get; }
+    public string ConfigDir { get; } = "";
+    public string StateDir { get; } = "";
+    public string LogDir { get; } = "";
+    public string Socket { get; } = "";
     public string EventLog => Path.Combine(LogDir, "events.jsonl");
-    public StringWriter ServiceLog { get; }
+    public StringWriter ServiceLog { get; } = null!;
 
     public sealed record Account(string Name, int Uid, int Gid, string Home);
 
@@ -116,7 +125,10 @@ public sealed class ServiceTestBed : IDisposable
         while (!DockerEndpointResolver.IsServiceNow(socket))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
                 Assert.Fail($"ds01d did not come up on {socket}: {sink}");
+            }
             Thread.Sleep(100);
         }
         log = sink;
@@ -213,6 +225,11 @@ public sealed class ServiceTestBed : IDisposable
     public void Dispose()
     {
         try { Stop(_service); } catch (Exception) { }
+        Cleanup();
+    }
+
+    private void Cleanup()
+    {
         try
         {
             var mine = Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult()
