@@ -96,6 +96,20 @@ public class ServiceTests
     }
 
     [Fact]
+    public void A_create_that_leaves_limits_out_gets_the_callers_quota()
+    {
+        var tag = ServiceTestBed.Tag(_bed.Name("nolimits"), Alice);
+        var r = _bed.Docker(Alice, "create", "--name", tag, ServiceTestBed.Busybox, "true");
+        Assert.True(r.Code == 0, r.All);
+        var host = _bed.Inspect(tag)!.HostConfig;
+        Assert.Equal(256L << 20, host.Memory);
+        Assert.Equal(200, host.PidsLimit);
+        Assert.Equal(1_000_000_000, host.NanoCPUs);
+        Assert.Contains(host.SecurityOpt, o => o.StartsWith("no-new-privileges", StringComparison.Ordinal));
+        Assert.Equal(0, _bed.Docker(Alice, "rm", tag).Code);
+    }
+
+    [Fact]
     public void A_name_with_another_uid_is_refused()
     {
         var r = _bed.Docker(Alice, Run(ServiceTestBed.Tag(_bed.Name("theirs"), Bob)));
@@ -222,6 +236,14 @@ public class ServiceTests
         var stop = _bed.Ds01(Alice, $"Stop-Ds01Container {name} -Kill | Out-Null; Remove-Ds01Container {name} -Force; Remove-Ds01Image -Project {project} -Force");
         Assert.True(stop.Code == 0, stop.All);
         Assert.Null(_bed.Inspect(ServiceTestBed.Tag(name, Alice)));
+
+        // The legacy path (an image without the user built in: run + commit) works through the service too.
+        var legacy = _bed.Name("legacy");
+        var viaCommit = _bed.Ds01(Alice, $"New-Ds01Container {legacy} -Image {ServiceTestBed.Busybox} -GpuCount 0 | Out-Null; Start-Ds01Container {legacy} | Out-Null; " +
+                                         $"Invoke-Ds01ContainerCommand {legacy} -Command id,-u; Remove-Ds01Container {legacy} -Stop -Force");
+        Assert.True(viaCommit.Code == 0, viaCommit.All);
+        Assert.Contains(Alice.Uid.ToString(), viaCommit.Out);
+        Assert.Null(_bed.Inspect(ServiceTestBed.Tag(legacy, Alice)));
         Assert.Contains(_bed.Events(), e => e.GetProperty("event_type").GetString() == "container.create" && e.GetProperty("user").GetString() == Alice.Name
                                              && e.GetProperty("source").GetString() == "ds01d");
     }

@@ -24,6 +24,8 @@ internal sealed record AdmittedCreate(JsonObject Body, string Tag, Ds01ResourceL
 internal static class CreateAdmission
 {
     private static readonly Regex TagPattern = new(@"^/?([a-zA-Z0-9][a-zA-Z0-9_.-]*)\._\.([0-9]+)$", RegexOptions.CultureInvariant);
+    // The legacy create path's temporary container (UserSetupPath): ds01-setup-NAME._.UID-xxxxxxxx.
+    private static readonly Regex SetupPattern = new(@"^/?ds01-setup-([a-zA-Z0-9][a-zA-Z0-9_.-]*)\._\.([0-9]+)-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
     private static readonly string[] SafeNetworkModes = { "", "default", "bridge", "none" };
     private static readonly string[] SafeRuntimes = { "", "runc", "nvidia" };
 
@@ -74,7 +76,7 @@ internal static class CreateAdmission
         var limits = LimitResolver.Resolve(config, user.Name, user.Groups);
         var hasMounts = CheckMounts(host, user, config);
         CheckUser(body, user, hasMounts, tag);
-        CheckLimits(host, limits, tag);
+        ApplyLimits(host, limits, tag);
         CheckCgroupParent(host, limits, user, tag);
 
         // A setuid binary inside the container must not turn the owner into root on their bind mounts.
@@ -97,7 +99,7 @@ internal static class CreateAdmission
 
     private static string CheckTag(string? name, UserIdentity user)
     {
-        var m = name is null ? Match.Empty : TagPattern.Match(name);
+        var m = name is null ? Match.Empty : SetupPattern.Match(name) is { Success: true } setup ? setup : TagPattern.Match(name);
         if (!m.Success)
             throw Deny.Forbidden("ContainerNameRequired", $"Under ds01d a container's name must end in '._.{user.Uid}' (yours is {(name is null ? "missing" : $"'{name}'")}).", name,
                 $"Use New-Ds01Container, or docker run --name NAME._.{user.Uid}.");
@@ -172,8 +174,18 @@ internal static class CreateAdmission
                 $"Pass --user {user.Uid}:{user.Gid} (New-Ds01Container does).");
     }
 
-    private static void CheckLimits(JsonObject host, Ds01ResourceLimit limits, string tag)
+    /// <summary>A limit the request leaves out becomes the quota (as a mutating admission controller would); one above it is refused.</summary>
+    private static void ApplyLimits(JsonObject host, Ds01ResourceLimit limits, string tag)
     {
+        if (limits.CpuLimit is { } quotaCpu && Num(host, "NanoCpus") == 0 && Num(host, "CpuQuota") == 0)
+            // dockerd refuses more CPUs than the host has (ContainerService clamps the same way).
+            Set(host, "NanoCpus", (long)Math.Round(Math.Min(quotaCpu, Environment.ProcessorCount) * 1e9));
+        if (limits.MemoryLimitBytes is { } quotaMem && Num(host, "Memory") == 0)
+        {
+            Set(host, "Memory", quotaMem);
+            if (Num(host, "MemorySwap") == 0) Set(host, "MemorySwap", quotaMem);
+        }
+        if (limits.PidsLimit is { } quotaPids && Num(host, "PidsLimit") <= 0) Set(host, "PidsLimit", quotaPids);
         Ds01Exception Over(string what, string asked, string quota) => new(Ds01ErrorKind.QuotaExceeded, "ResourceLimitExceeded",
             $"{what} {asked} is over your quota of {quota}.", tag, "Ask for no more than your quota (Get-Ds01ResourceLimit shows it); New-Ds01Container sets it for you.");
         if (limits.CpuLimit is { } cpu)

@@ -293,12 +293,27 @@ internal sealed class RequestPolicy
         return m.Success && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ? uid : null;
     }
 
+    /// <summary>
+    /// The caller's image names: anything under ds01-UID/, and the legacy create path's commits, which keep the base
+    /// image's repository and take the container's tag (REPO:NAME._.UID, see UserSetupPath) in a repository no other
+    /// uid owns.
+    /// </summary>
+    private static bool IsOwnImageName(string reference, int uid)
+    {
+        var reserved = ReservedFor(reference);
+        if (reserved is not null) return reserved == uid;
+        var colon = reference.LastIndexOf(':');
+        return colon > reference.LastIndexOf('/') && ContainerNaming.ParseTag(reference[(colon + 1)..]).Uid == uid;
+    }
+
     private static void RequireOwnImageName(string? reference, Caller c, string what)
     {
-        if (reference is null || ReservedFor(reference) != c.Uid)
+        if (reference is null || !IsOwnImageName(reference, c.Uid))
             throw Deny.Forbidden("ImageNameNotYours", $"{what} '{reference ?? "(none)"}' is not one of your image names; yours start with 'ds01-{c.Uid}/'.", reference,
                 $"Name it ds01-{c.Uid}/PROJECT (Build-Ds01Image does).");
     }
+
+    private static string? WithTag(string? repo, string? tag) => repo is null ? null : string.IsNullOrEmpty(tag) ? repo : $"{repo}:{tag}";
 
     private async Task<Verdict> ImageAsync(ApiRequest r, Caller c, CancellationToken ct)
     {
@@ -317,14 +332,16 @@ internal sealed class RequestPolicy
         if (r.Is("POST", "commit"))
         {
             await OwnerAsync(r.QueryValue("container") ?? "", c, ct).ConfigureAwait(false);
-            RequireOwnImageName(r.QueryValue("repo"), c, "The commit's repository");
+            RequireOwnImageName(WithTag(r.QueryValue("repo"), r.QueryValue("tag")), c, "The commit's name");
             return Verdict.Pass;
         }
         if (r.Is("POST", "images", "create"))
         {
             if (r.QueryValue("fromSrc") is not null) RequireOwnImageName(r.QueryValue("repo"), c, "The import's repository");
             var from = r.QueryValue("fromImage") ?? "";
-            if (ReservedFor(from) is { } other && other != c.Uid) RequireOwnImageName(from, c, "The pulled image");
+            var pulledTag = r.QueryValue("tag") ?? "";
+            if ((ReservedFor(from) is { } other && other != c.Uid) || (ContainerNaming.ParseTag(pulledTag).Uid is { } tagUid && tagUid != c.Uid))
+                RequireOwnImageName(null, c, "The pulled image's name");
             return Verdict.Pass;
         }
         var name = s.Count > 1 ? string.Join('/', s.Skip(1).Take(s.Count - (r.Method == "DELETE" ? 1 : 2))) : "";
@@ -332,12 +349,12 @@ internal sealed class RequestPolicy
         if (r.Method == "GET" && s.Count > 2 && action is "json" or "history") return Verdict.Pass;
         if (r.Method == "POST" && action == "tag")
         {
-            RequireOwnImageName(r.QueryValue("repo"), c, "The new tag");
+            RequireOwnImageName(WithTag(r.QueryValue("repo"), r.QueryValue("tag")), c, "The new tag");
             return Verdict.Pass;
         }
         if (r.Method == "DELETE" && s.Count > 1)
         {
-            if (ReservedFor(name) == c.Uid) return Verdict.Pass;
+            if (IsOwnImageName(name, c.Uid)) return Verdict.Pass;
             // By id or another name: only if every name the image has is the caller's.
             var (_, doc) = await _docker.GetJsonAsync($"/images/{name}/json", ct).ConfigureAwait(false);
             using (doc)
@@ -345,7 +362,7 @@ internal sealed class RequestPolicy
                 if (doc is null) return Verdict.Pass;
                 var tags = doc.RootElement.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array
                     ? t.EnumerateArray().Select(x => x.GetString() ?? "").ToList() : new List<string>();
-                if (tags.Count == 0 || tags.Any(x => ReservedFor(x) != c.Uid)) RequireOwnImageName(tags.FirstOrDefault(x => ReservedFor(x) != c.Uid) ?? name, c, "The image");
+                if (tags.Count == 0 || tags.Any(x => !IsOwnImageName(x, c.Uid))) RequireOwnImageName(tags.FirstOrDefault(x => !IsOwnImageName(x, c.Uid)) ?? name, c, "The image");
                 return Verdict.Pass;
             }
         }
