@@ -72,6 +72,7 @@ public class ServiceTests
         new object[] { "bind of /etc through a link in the home", new[] { "--user", "UID:GID", "-v", "HOME/etc-link:/x" }, "is outside the directories you may mount" },
         new object[] { "another uid's owner label", new[] { "--label", "ds01.user_id=0" }, "does not name you" },
         new object[] { "memory over quota", new[] { "--memory", "1g" }, "over your quota of 256M" },
+        new object[] { "cpus over quota", new[] { "--cpus", "2" }, "CPU 2 is over your quota of 1" },
         new object[] { "capability", new[] { "--cap-add", "SYS_ADMIN" }, "capability 'SYS_ADMIN' is not on this server's list" },
         new object[] { "host pid namespace", new[] { "--pid", "host" }, "shares the host's or another container's namespace" },
         new object[] { "device", new[] { "--device", "/dev/null" }, "Host devices" },

@@ -194,7 +194,7 @@ internal static class CreateAdmission
             var quota = Num(host, "CpuQuota");
             var period = Num(host, "CpuPeriod");
             var asked = nano > 0 ? nano / 1e9 : quota > 0 ? quota / (double)(period > 0 ? period : 100_000) : double.PositiveInfinity;
-            if (asked > cpu + 1e-6) Over("CPU", double.IsInfinity(asked) ? "unlimited" : asked.ToString("0.##", CultureInfo.InvariantCulture), cpu.ToString("0.##", CultureInfo.InvariantCulture));
+            if (asked > cpu + 1e-6) throw Over("CPU", double.IsInfinity(asked) ? "unlimited" : asked.ToString("0.##", CultureInfo.InvariantCulture), cpu.ToString("0.##", CultureInfo.InvariantCulture));
         }
         if (limits.MemoryLimitBytes is { } mem)
         {
