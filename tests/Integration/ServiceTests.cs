@@ -234,6 +234,20 @@ public class ServiceTests
         Assert.True(run.Code == 0, run.All);
         Assert.Contains($"hello-from-{name}", run.Out);
         Assert.Contains(name, run.Out);
+        var more = _bed.Ds01(Alice, $"Suspend-Ds01Container {name} | Out-Null; Resume-Ds01Container {name} | Out-Null; " +
+                                    $"(Get-Ds01ContainerStats {name}).Name; (Get-Ds01Image).Name; (Get-Ds01Gpu).Count; Get-Ds01GpuAllocation | Out-Null; (Get-Ds01ResourceLimit).CpuLimit");
+        Assert.True(more.Code == 0, more.All);
+        Assert.Contains(project, more.Out);
+
+        // Enter-Ds01Container hands the terminal to docker exec -it, which goes through the service as well.
+        var enter = _bed.As(Alice, "script", new[] { "-qec", $"dotnet {Ds01Cli.Dll} -c 'Enter-Ds01Container {name} -Shell sh'", "/dev/null" },
+            stdin: "echo inside-$((6*7)); exit\n");
+        Assert.Contains("inside-42", enter.Out);
+
+        var gpu = _bed.Ds01(Alice, $"New-Ds01Container {name}g -Project {project} -GpuCount 1 | Out-Null; (Get-Ds01Container {name}g).Gpu; Remove-Ds01Container {name}g -Force");
+        Assert.True(gpu.Code == 0, gpu.All);
+        Assert.Matches("[0-2]", gpu.Out);
+
         var stop = _bed.Ds01(Alice, $"Stop-Ds01Container {name} -Kill | Out-Null; Remove-Ds01Container {name} -Force; Remove-Ds01Image -Project {project} -Force");
         Assert.True(stop.Code == 0, stop.All);
         Assert.Null(_bed.Inspect(ServiceTestBed.Tag(name, Alice)));

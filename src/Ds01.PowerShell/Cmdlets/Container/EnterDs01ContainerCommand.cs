@@ -35,6 +35,8 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
         var shell = Shell ?? (Await(Engine.ExecAsync(c.ID, new[] { "test", "-x", "/bin/bash" }, null, Cancellation)).ExitCode == 0 ? "/bin/bash" : "/bin/sh");
         var psi = new ProcessStartInfo("docker") { UseShellExecute = false };
         foreach (var a in new[] { "exec", "-it", c.ID, shell }) psi.ArgumentList.Add(a);
+        // The endpoint this command chose (ds01d's socket when there is one), not the CLI's own default.
+        psi.Environment["DOCKER_HOST"] = Engine.Endpoint;
         Process? started;
         try { started = Process.Start(psi); }
         catch (System.ComponentModel.Win32Exception e)
