@@ -70,6 +70,7 @@ static ServiceOptions ToServiceOptions(Dictionary<string, string?> o) => new()
 
 static async Task RunAsync(ServiceOptions options)
 {
+    var status = options.StatusListen is { } listen ? StatusEndpoints.Parse(listen) : null;
     // Policy comes from the command line only: the DS01_* variables of whoever started us change nothing.
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Socket))!);
     if (File.Exists(options.Socket)) File.Delete(options.Socket); // a stale socket of an earlier run
@@ -87,10 +88,10 @@ static async Task RunAsync(ServiceOptions options)
     builder.WebHost.ConfigureKestrel(k =>
     {
         k.ListenUnixSocket(options.Socket, l => l.UseConnectionHandler<DockerApiConnectionHandler>());
-        if (options.StatusListen is { } listen) StatusEndpoints.Listen(k, listen);
+        if (status is not null) k.Listen(status);
     });
     var app = builder.Build();
-    StatusEndpoints.Map(app);
+    if (options.StatusListen is not null) StatusEndpoints.Map(app, options);
     await app.StartAsync();
     // Anyone may connect; who they are comes from SO_PEERCRED, not from the socket's mode.
     File.SetUnixFileMode(options.Socket, (UnixFileMode)Convert.ToInt32("666", 8));

@@ -110,11 +110,12 @@ public sealed class ServiceTestBed : IDisposable
         foreach (var f in Directory.GetFiles(dir)) File.SetUnixFileMode(f, (UnixFileMode)0b110_100_100);
     }
 
-    public Process StartService(string socket, out StringWriter log)
+    public Process StartService(string socket, out StringWriter log, params string[] extra)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { ServiceDll, "run", "--socket", socket, "--docker", DockerHost, "--config", ConfigDir, "--state", StateDir, "--log", LogDir })
             psi.ArgumentList.Add(a);
+        foreach (var a in extra) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
         var sink = new StringWriter();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (sink) sink.WriteLine(e.Data); };

@@ -10,6 +10,7 @@ using Ds01.Service.Policy;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Ds01.Service.Proxy;
 
@@ -43,6 +44,7 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
         var (config, problem) = _config.Get();
         var caller = new Caller(peer, _identities.FindByUid(peer.Uid), config, problem);
 
+        using var open = ServiceMetrics.Connections.TrackInProgress();
         var clientIn = connection.Transport.Input.AsStream();
         var clientOut = connection.Transport.Output.AsStream();
         var client = new HttpReader(clientIn);
@@ -100,6 +102,8 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                 catch (Ds01Exception e)
                 {
                     _log.LogInformation("refused {Method} {Path} for uid {Uid} (pid {Pid}): {Id}", request.Method, request.Path, caller.Uid, caller.Peer.Pid, e.ErrorId);
+                    ServiceMetrics.Requests.WithLabels("refused", ServiceMetrics.Family(request.Segments)).Inc();
+                    ServiceMetrics.Refusals.WithLabels(e.ErrorId).Inc();
                     // The body is still in the stream unless the policy read it; closing is simpler than draining a large one.
                     var drained = buffered is not null || framing == BodyFraming.None;
                     await WriteErrorAsync(clientOut, e, !drained, ct).ConfigureAwait(false);
@@ -138,10 +142,13 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                 }
                 catch (Ds01Exception e)
                 {
+                    ServiceMetrics.Requests.WithLabels("refused", ServiceMetrics.Family(request.Segments)).Inc();
+                    ServiceMetrics.Refusals.WithLabels(e.ErrorId).Inc();
                     // Refused under the lock (a slot taken meanwhile, max_containers): nothing went to dockerd.
                     await WriteErrorAsync(clientOut, e, false, ct).ConfigureAwait(false);
                     continue;
                 }
+                ServiceMetrics.Requests.WithLabels("relayed", ServiceMetrics.Family(request.Segments)).Inc();
                 verdict.After?.Invoke(result);
                 if (!keepOpen) return;
             }
