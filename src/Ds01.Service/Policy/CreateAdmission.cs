@@ -73,6 +73,8 @@ internal static class CreateAdmission
         if (IsSet(host, "GroupAdd"))
             throw Deny.Forbidden("GroupAddNotAllowed", "Extra groups (--group-add) are not allowed under ds01d.", tag, "Leave out --group-add.");
 
+        CheckHostReach(body, host, tag);
+
         var limits = LimitResolver.Resolve(config, user.Name, user.Groups);
         var hasMounts = CheckMounts(host, user, config);
         CheckUser(body, user, hasMounts, tag);
@@ -89,6 +91,29 @@ internal static class CreateAdmission
         InjectOwnerLabels(body, user);
         var gpu = GpuDevices(body, host);
         return new AdmittedCreate(body, tag, limits, gpu);
+    }
+
+    private static readonly string[] SafeLogDrivers = { "", "json-file", "local", "none" };
+    private static readonly string[] SafeEndpoints = { "", "default", "bridge", "none" };
+
+    /// <summary>What else reaches past the container: privileged host ports, OOM and realtime priority over other users, log drivers that ship elsewhere, other networks.</summary>
+    private static void CheckHostReach(JsonObject body, JsonObject host, string tag)
+    {
+        foreach (var (port, node) in Obj(host, "PortBindings") ?? new JsonObject())
+            foreach (var binding in node as JsonArray ?? new JsonArray())
+                if (binding is JsonObject b && int.TryParse(Str(b, "HostPort"), NumberStyles.None, CultureInfo.InvariantCulture, out var hostPort) && hostPort is > 0 and < 1024)
+                    throw Deny.Forbidden("PrivilegedPortNotAllowed", $"Publishing {port} on host port {hostPort} (below 1024) is not allowed under ds01d.", hostPort,
+                        "Publish on a port of 1024 or above (e.g. -p 8888:8888).");
+        if (Num(host, "OomScoreAdj") < 0 || Num(host, "CpuRealtimeRuntime") > 0 || Num(host, "CpuRealtimePeriod") > 0)
+            throw Deny.Forbidden("PriorityNotAllowed", "A negative OOM score or realtime CPU time would put the container ahead of other users' work; not allowed under ds01d.", tag,
+                "Leave out --oom-score-adj and --cpu-rt-runtime.");
+        var log = Str(Obj(host, "LogConfig"), "Type") ?? "";
+        if (!SafeLogDrivers.Contains(log))
+            throw Deny.Forbidden("LogDriverNotAllowed", $"The log driver '{log}' is not allowed under ds01d.", log, "Leave out --log-driver.");
+        foreach (var (network, _) in Obj(Obj(body, "NetworkingConfig"), "EndpointsConfig") ?? new JsonObject())
+            if (!SafeEndpoints.Contains(network))
+                throw Deny.Forbidden("NetworkModeNotAllowed", $"Joining the network '{network}' is not allowed under ds01d (only the default bridge or none).", network,
+                    "Leave out --network.");
     }
 
     private static string NormalizeCap(string cap)
