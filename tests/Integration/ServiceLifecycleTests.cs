@@ -3,8 +3,9 @@ using Xunit;
 namespace Ds01.Tests.Integration;
 
 /// <summary>`ds01d run` makes a socket anyone may connect to and goes away cleanly on SIGTERM; install writes units and slices, uninstall removes them.</summary>
-[Collection("service")]
-public class ServiceLifecycleTests
+// One dockerd for all integration tests: GPU holdings are daemon-wide, so these run in series with the engine tests.
+[Collection("engine")]
+public class ServiceLifecycleTests : IClassFixture<ServiceTestBed>
 {
     private readonly ServiceTestBed _bed;
 

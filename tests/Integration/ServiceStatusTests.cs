@@ -5,8 +5,9 @@ using Xunit;
 namespace Ds01.Tests.Integration;
 
 /// <summary>The optional loopback listener: /metrics for Prometheus, and the status page as headless Chromium renders it.</summary>
-[Collection("service")]
-public class ServiceStatusTests
+// One dockerd for all integration tests: GPU holdings are daemon-wide, so these run in series with the engine tests.
+[Collection("engine")]
+public class ServiceStatusTests : IClassFixture<ServiceTestBed>
 {
     private readonly ServiceTestBed _bed;
 

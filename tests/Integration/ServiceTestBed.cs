@@ -250,6 +250,3 @@ public sealed class ServiceTestBed : IDisposable
         Engine.Dispose();
     }
 }
-
-[CollectionDefinition("service")]
-public sealed class ServiceCollection : ICollectionFixture<ServiceTestBed> { }

@@ -8,8 +8,9 @@ namespace Ds01.Tests.Integration;
 /// are allowed works (docker CLI, curl, ds01 and its cmdlets, an interactive exec in a pseudo-terminal), and each
 /// way around the rules is refused with 403/409 and a message that says why.
 /// </summary>
-[Collection("service")]
-public class ServiceTests
+// One dockerd for all integration tests: GPU holdings are daemon-wide, so these run in series with the engine tests.
+[Collection("engine")]
+public class ServiceTests : IClassFixture<ServiceTestBed>
 {
     private readonly ServiceTestBed _bed;
 
@@ -215,9 +216,13 @@ public class ServiceTests
         Assert.NotEqual(0, two.Code);
         Assert.Contains($"{Alice.Name} holds 0 GPU-equivalents; this request needs 2 more; the limit is 1", two.Err);
 
-        var one = _bed.Docker(Alice, "create", "--name", ServiceTestBed.Tag(_bed.Name("gpuo"), Alice), "--cpus", "1", "--memory", "128m", "--pids-limit", "100",
+        var ones = ServiceTestBed.Tag(_bed.Name("gpuo"), Alice);
+        var one = _bed.Docker(Alice, "create", "--name", ones, "--cpus", "1", "--memory", "128m", "--pids-limit", "100",
             "-e", Gpu(1), ServiceTestBed.Busybox, "true");
         Assert.True(one.Code == 0, one.All);
+        // GPU holdings are daemon-wide: give the slots back for the other GPU tests.
+        Assert.Equal(0, _bed.Docker(Alice, "rm", ones).Code);
+        Assert.Equal(0, _bed.Docker(Bob, "rm", bobs).Code);
     }
 
     [Fact]
