@@ -6,8 +6,9 @@ using Ds01.Core.Identity;
 namespace Ds01.Core;
 
 /// <summary>
-/// Everything one command needs: paths, config, the caller and the access policy, the event log.
-/// Cmdlets build one per invocation so a changed config or environment is picked up at once.
+/// Everything one command needs: paths, config (each file loaded once), the caller and the access policy, the
+/// event recorder and the feedback channel. Cmdlets build one per invocation so a changed config or
+/// environment is picked up at once.
 /// </summary>
 public class Ds01Session
 {
@@ -20,6 +21,7 @@ public class Ds01Session
         Clock = clock ?? TimeProvider.System;
         Access = new AccessPolicy(identities, Caller, () => TryLimits());
         Events = new EventLog(paths.EventLogFile);
+        Recorder = new EventRecorder(Events, Caller, Feedback, Clock);
     }
 
     public Ds01Paths Paths { get; private set; }
@@ -28,6 +30,10 @@ public class Ds01Session
     public UserIdentity Caller { get; }
     public AccessPolicy Access { get; }
     public EventLog Events { get; private set; }
+    /// <summary>The one way services write events; a failed write becomes a warning in <see cref="Feedback"/>.</summary>
+    public EventRecorder Recorder { get; private set; }
+    /// <summary>Warnings and notes for the host to show; drained on the host's thread.</summary>
+    public FeedbackQueue Feedback { get; } = new();
 
     /// <summary>True when commands go through ds01d, which writes the event log itself (root-owned, one writer).</summary>
     public bool ViaService { get; private set; }
@@ -37,6 +43,7 @@ public class Ds01Session
     {
         ViaService = true;
         Events = new EventLog("/dev/null");
+        Recorder = new EventRecorder(Events, Caller, Feedback, Clock);
         // The service's lock and queue live in its own state dir (root-only, so nobody can hold its lock); the
         // client's local lock then only orders this user's own commands.
         Paths = new Ds01Paths(Paths.ConfigDir, PrivateStateDir(Paths.StateDir), Paths.LogDir);

@@ -131,7 +131,7 @@ public sealed class ImageCatalog
     };
 
     /// <summary>
-    /// The seeds' images when no AIME catalog is installed (SPEC 2.4): Docker Hub's own PyTorch and TensorFlow
+    /// The seeds' images when no AIME catalog is installed: Docker Hub's own PyTorch and TensorFlow
     /// images. A null version takes the seeds' versions, 2.5.1 and 2.14.0.
     /// </summary>
     public static string DockerHubFallback(string framework, string? version)

@@ -34,7 +34,6 @@ public sealed record BuildMessage(string Line, int? Step, int? StepCount);
 /// </summary>
 public sealed class ImageService
 {
-    private static readonly Regex OwnRepository = new(@"^ds01-(\d+)/([^:/]+)\z", RegexOptions.CultureInvariant);
     private static readonly Regex StepLine = new(@"^Step (\d+)/(\d+) :", RegexOptions.CultureInvariant);
 
     private readonly Ds01Session _session;
@@ -46,11 +45,10 @@ public sealed class ImageService
         _docker = docker;
     }
 
-    public List<string> Warnings { get; } = new();
-
     // ---------- Dockerfiles ----------
 
-    public (string Text, string? Warning) GenerateDockerfile(DockerfileRequest request, UserIdentity owner)
+    /// <summary>The Dockerfile text; a catalog fallback (other version, Docker Hub) is said as a warning.</summary>
+    public string GenerateDockerfile(DockerfileRequest request, UserIdentity owner)
     {
         ContainerNaming.ValidateProject(request.Project);
         var (baseImage, framework, version, warning) = ResolveBase(request);
@@ -60,7 +58,8 @@ public sealed class ImageService
             UseCase = request.UseCase, Packages = request.Packages, Jupyter = request.Jupyter, DataScience = request.DataScience,
             UserName = owner.SanitizedName, Uid = owner.Uid, Gid = owner.Gid,
         });
-        return (text, warning);
+        if (warning is not null) _session.Feedback.Warn(warning);
+        return text;
     }
 
     private (string Image, string? Framework, string? Version, string? Warning) ResolveBase(DockerfileRequest r)
@@ -77,7 +76,7 @@ public sealed class ImageService
         var file = frameworks.CatalogFile;
         if (file is null)
         {
-            // SPEC 2.4: without AIME's catalog the seeds fall back to Docker Hub's framework images.
+            // Without AIME's catalog, fall back to Docker Hub's framework images.
             var hub = ImageCatalog.DockerHubFallback(r.Framework, r.FrameworkVersion);
             return (hub, r.Framework, r.FrameworkVersion, $"No AIME catalog is installed; building FROM {hub} (Docker Hub).");
         }
@@ -99,12 +98,40 @@ public sealed class ImageService
         return (any.Image, any.Framework, any.Version, $"Version {r.FrameworkVersion} not found, using: {any.Image}");
     }
 
-    /// <summary>~/dockerfiles/{project}.Dockerfile (S2), or under resource-limits.yaml's dockerfiles_root.</summary>
+    /// <summary>~/dockerfiles/{project}.Dockerfile (AIME's place for them), or under resource-limits.yaml's dockerfiles_root.</summary>
     public string DockerfilePath(UserIdentity owner, string project)
     {
         ContainerNaming.ValidateProject(project);
         var root = _session.Config.ResourceLimits.DockerfilesRoot ?? Configuration.ResourceLimitsConfig.DefaultDockerfilesRoot;
         return Path.Combine(Path.GetFullPath(MountPolicy.Expand(root, owner, null)), project + ".Dockerfile");
+    }
+
+    /// <summary>
+    /// The Dockerfile Build-Ds01Image builds: the file the user gave (<paramref name="givenPath"/>), else one generated
+    /// from <paramref name="generate"/> (a framework or base image was given), else the project's saved one.
+    /// </summary>
+    public string ChooseDockerfile(UserIdentity owner, string project, string? givenPath, DockerfileRequest? generate)
+    {
+        if (givenPath is not null)
+        {
+            if (!File.Exists(givenPath))
+                throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"The Dockerfile '{givenPath}' does not exist.", givenPath, "Check -Path.");
+            return File.ReadAllText(givenPath);
+        }
+        if (generate is not null) return GenerateDockerfile(generate, owner);
+        var stored = DockerfilePath(owner, project);
+        if (File.Exists(stored)) return ReadStoredDockerfile(stored);
+        throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired",
+            $"Project '{project}' has no Dockerfile yet ({stored}).", project, "Pass -Framework (or -BaseImage, or -Path).");
+    }
+
+    /// <summary>Saves the text as the project's Dockerfile (what Update-Ds01Image edits later) unless it is already that.</summary>
+    public string KeepDockerfile(UserIdentity owner, string project, string text)
+    {
+        var stored = DockerfilePath(owner, project);
+        if (!File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
+            SaveDockerfile(stored, text, owner);
+        return stored;
     }
 
     /// <summary>A project's saved Dockerfile; a symlink there is refused (it could point an admin's build at any file).</summary>
@@ -206,7 +233,7 @@ public sealed class ImageService
         if (old is null || old.ID == now.Id) return;
         var stale = containers.Where(c => c.ImageID == old.ID).Select(ContainerName).ToList();
         if (stale.Count > 0)
-            Warnings.Add($"Containers still on the old image of {now.Name}: {string.Join(", ", stale)}. " +
+            _session.Feedback.Warn($"Containers still on the old image of {now.Name}: {string.Join(", ", stale)}. " +
                          "Recreate them (Remove-Ds01Container, then New-Ds01Container) to use the new one.");
     }
 
@@ -226,7 +253,7 @@ public sealed class ImageService
         foreach (var p in add.Where(p => !packages.Contains(p, StringComparer.OrdinalIgnoreCase))) packages.Add(p);
         foreach (var p in remove)
             if (packages.RemoveAll(x => string.Equals(x, p, StringComparison.OrdinalIgnoreCase)) == 0)
-                Warnings.Add($"'{p}' is not among the extra packages of {project} ({(before.Count == 0 ? "none" : string.Join(", ", before))}).");
+                _session.Feedback.Warn($"'{p}' is not among the extra packages of {project} ({(before.Count == 0 ? "none" : string.Join(", ", before))}).");
         var changed = !packages.SequenceEqual(before, StringComparer.OrdinalIgnoreCase);
         if (!changed && !rebuild)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "NothingToUpdate", $"The packages of '{project}' did not change.", project,
@@ -310,8 +337,7 @@ public sealed class ImageService
     public static int? OwnerUid(string reference)
     {
         var repository = UserSetupPath.Repository(reference);
-        var m = OwnRepository.Match(repository);
-        if (m.Success && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) return uid;
+        if (ContainerNaming.ParseImageRepository(repository) is { } own) return own.Uid;
         var tag = reference.Length > repository.Length ? reference.Substring(repository.Length + 1) : "";
         return tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ? ContainerNaming.ParseTag(tag).Uid : null;
     }
@@ -324,7 +350,7 @@ public sealed class ImageService
         labels ??= new Dictionary<string, string>();
         var repository = UserSetupPath.Repository(reference);
         var tag = reference.Length > repository.Length ? reference.Substring(repository.Length + 1) : "";
-        var own = OwnRepository.Match(repository);
+        var own = ContainerNaming.ParseImageRepository(repository);
         var legacy = tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ||
                      (labels.TryGetValue(Labels.LegacyCommit, out var l) && l == "true");
         string? Label(params string[] keys) => keys.Select(k => labels.TryGetValue(k, out var v) && !string.IsNullOrEmpty(v) ? v : null).FirstOrDefault(v => v is not null);
@@ -333,7 +359,7 @@ public sealed class ImageService
             Repository = repository,
             Tag = tag,
             Name = reference,
-            Project = own.Success ? own.Groups[2].Value : Label(Labels.Project),
+            Project = own?.Project ?? Label(Labels.Project),
             Uid = OwnerUid(reference),
             Id = id,
             SizeBytes = size,
@@ -349,13 +375,8 @@ public sealed class ImageService
         };
     }
 
-    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details)
-    {
-        var d = new Dictionary<string, object?>(details);
-        if (_session.Caller.Uid != owner.Uid) d["by"] = _session.Caller.Name;
-        var problem = _session.Events.Write(type, owner.Name, d);
-        if (problem is not null) Warnings.Add(problem);
-    }
+    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details) =>
+        _session.Recorder.Record(type, owner, details);
 
     // Synchronous: Progress<T> would post to the thread pool and could report after the build returned.
     private sealed class SyncProgress<T> : IProgress<T>

@@ -181,27 +181,28 @@ internal sealed class RequestPolicy
         var user = RequireAccount(c);
         var config = RequireConfig(c);
         var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config);
-        var paths = _options.Paths;
-        var gpuConfig = GpuConfig.Load(paths.ConfigDir);
+        // The service's own session (root, its own config and state dir): its placement owns the allocation lock.
+        var session = new Ds01Session(_options.Paths, _identities);
+        var placement = new GpuService(session, _engine.Value);
         IReadOnlyList<Ds01GpuSlot> inventory = Array.Empty<Ds01GpuSlot>();
         var gpuSlots = new List<string>();
         if (admitted.GpuDevices.Count > 0)
         {
-            inventory = new GpuInventory().Load(gpuConfig);
+            inventory = placement.Slots;
             gpuSlots = ResolveSlots(admitted.GpuDevices, inventory);
             LabelGpu(admitted, gpuSlots, inventory);
         }
         return new Verdict
         {
             Body = System.Text.Encoding.UTF8.GetBytes(admitted.Body.ToJsonString()),
-            Around = async forward =>
+            // Inside the placement's hold of the lock (the same lock file the service's own creates use; users cannot
+            // open the service's state dir): count containers, check the named slots, then forward the create.
+            Around = forward => placement.PlaceAsync<int>(null, async _ =>
             {
-                // The same lock the client takes, in the service's own state dir: a private lock file gains nothing.
-                using var hold = AllocationLock.Acquire(paths.AllocationLockFile, gpuConfig.LockTimeout);
                 await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
                 if (gpuSlots.Count > 0) await CheckGpuAsync(user, admitted, inventory, gpuSlots, ct).ConfigureAwait(false);
                 return await forward().ConfigureAwait(false);
-            },
+            }, ct),
             After = status =>
             {
                 if (status != 201) return;
