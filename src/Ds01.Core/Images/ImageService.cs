@@ -35,6 +35,8 @@ public sealed record BuildMessage(string Line, int? Step, int? StepCount);
 public sealed class ImageService
 {
     private static readonly Regex StepLine = new(@"^Step (\d+)/(\d+) :", RegexOptions.CultureInvariant);
+    // The classic builder prints " ---> <id>" for the image each step leaves.
+    private static readonly Regex LayerLine = new(@"^ ---> ([0-9a-f]{12,64})$", RegexOptions.CultureInvariant);
 
     private readonly Ds01Session _session;
     private readonly IContainerEngine _docker;
@@ -191,6 +193,7 @@ public sealed class ImageService
     {
         string? step = null;
         string? error = null;
+        string? lastLayer = null;
         var log = new SyncProgress<JSONMessage>(m =>
         {
             if (m.Error is { } e && !string.IsNullOrEmpty(e.Message)) error = e.Message.Trim();
@@ -200,6 +203,7 @@ public sealed class ImageService
             {
                 var match = StepLine.Match(line);
                 if (match.Success) step = line.Trim();
+                if (LayerLine.Match(line.TrimEnd('\r')) is { Success: true } layer) lastLayer = layer.Groups[1].Value;
                 progress.Report(new BuildMessage(line.TrimEnd('\r'),
                     match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null,
                     match.Success ? int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : null));
@@ -218,14 +222,33 @@ public sealed class ImageService
             error ??= e.Message;
         }
         if (error is not null)
+        {
+            await RemoveFailedBuildLayerAsync(lastLayer).ConfigureAwait(false);
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ImageBuildFailed",
                 $"Building '{reference}' failed{(step is null ? "" : $" at {step}")}: {error}", reference,
                 $"Fix that step in the Dockerfile, then run Update-Ds01Image -Project {project} -Rebuild.");
+        }
         var built = await _docker.InspectImageAsync(reference, ct).ConfigureAwait(false)
             ?? throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ImageBuildFailed",
                 $"Docker reported no error, but '{reference}' does not exist after the build{(step is null ? "" : $" (last step: {step})")}.", reference);
         var containers = await _docker.ListContainersAsync(null, ct).ConfigureAwait(false);
         return Map(reference, built.ID, built.Size, built.Created ?? DateTime.UnixEpoch, built.Config?.Labels, containers);
+    }
+
+    /// <summary>
+    /// A failed build leaves the image of its last good step behind, untagged; remove it (and, as Docker does, its
+    /// untagged parents). A tagged image (the base, when the first step failed) or one other images build on stays.
+    /// </summary>
+    private async Task RemoveFailedBuildLayerAsync(string? id)
+    {
+        if (id is null) return;
+        try
+        {
+            var layer = await _docker.InspectImageAsync(id, CancellationToken.None).ConfigureAwait(false);
+            if (layer is null || (layer.RepoTags?.Count ?? 0) > 0) return;
+            await _docker.RemoveImageAsync(layer.ID, force: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Ds01Exception) { /* in use or a parent: keep it, the build error matters more */ }
     }
 
     private void WarnOldContainers(ImageInspectResponse? old, Ds01Image now, IList<ContainerListResponse> containers)

@@ -22,6 +22,11 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
 
     protected override void ProcessRecord() => Try(() =>
     {
+        // docker exec -it without a terminal fails after the fact ("the input device is not a TTY"); refuse first.
+        if (Console.IsInputRedirected || Console.IsOutputRedirected)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "TerminalRequired",
+                $"Enter-Ds01Container needs an interactive terminal, and stdin or stdout is redirected.", Name,
+                "Run it in a terminal; in scripts use Invoke-Ds01ContainerCommand.");
         var owner = Owner(User);
         var (id, shell) = Await(Containers.ShellTargetAsync(Name, owner, Start, Shell, Cancellation));
         ShowFeedback();
