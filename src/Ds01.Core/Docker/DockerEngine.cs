@@ -24,8 +24,14 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
     /// </param>
     public DockerEngine(string? endpoint = null, TimeSpan? timeout = null)
     {
-        endpoint ??= Environment.GetEnvironmentVariable("DOCKER_HOST");
-        if (string.IsNullOrWhiteSpace(endpoint)) endpoint = "unix:///var/run/docker.sock";
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            var resolved = DockerEndpointResolver.Resolve();
+            endpoint = resolved.Uri;
+            ViaService = resolved.ViaService;
+            EndpointNote = resolved.Note;
+        }
+        else EndpointNote = $"Using Docker at {endpoint}.";
         _endpoint = endpoint!;
         Timeout = timeout ?? TimeoutFromEnvironment();
         try
@@ -68,6 +74,12 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
         _ => e.InnerException is { } inner && IsTransport(inner),
     };
 
+    /// <summary>True when the endpoint is ds01d (which then enforces the rules and writes the event log).</summary>
+    public bool ViaService { get; }
+
+    /// <summary>Which endpoint was chosen and why, for -Verbose.</summary>
+    public string EndpointNote { get; }
+
     public void Dispose() => _client.Dispose();
 
     /// <summary>Maps transport and API failures to errors a user can act on.</summary>
@@ -76,6 +88,11 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
         try
         {
             return await call().ConfigureAwait(false);
+        }
+        // ds01d refused it: the service's body carries the Ds01 error this call would have raised locally.
+        catch (DockerApiException e) when (ServiceError.TryParse(e.ResponseBody, e) is { } refused)
+        {
+            throw refused;
         }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
