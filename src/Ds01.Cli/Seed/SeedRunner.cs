@@ -1,0 +1,89 @@
+using Ds01.Core;
+using Ds01.Core.Containers;
+using Ds01.Core.Docker;
+using Ds01.PowerShell;
+
+namespace Ds01.Cli.Seed;
+
+/// <summary>
+/// Runs a seed command: help tiers through the engine's Get-Help (the same MAML and about topics as pwsh), a
+/// plain container-list straight through Core (no engine start, so it answers as fast as docker ps), everything
+/// else as its cmdlet in the embedded engine. Errors come from the same Core exceptions either way.
+/// </summary>
+public static class SeedRunner
+{
+    public static int Run(CliConsole console, SeedArguments a, bool verbose, Func<CommandRunner> openEngine)
+    {
+        if (a.Help != SeedHelp.None)
+        {
+            using var help = openEngine();
+            return a.Help switch
+            {
+                SeedHelp.Help => help.RunCommand("Get-Help", [a.Command.Cmdlet], json: false),
+                SeedHelp.Info => help.RunCommand("Get-Help", [a.Command.Cmdlet, "-Full"], json: false),
+                _ => help.RunCommand("Get-Help", [a.Command.Concept], json: false),
+            };
+        }
+
+        if (a.Command.Layout == SeedLayout.ContainerList && a.Positionals.Count == 0 && a.OnlyParameters("AllUsers"))
+            return ListContainers(console, a, verbose);
+
+        using var runner = openEngine();
+        return runner.RunSeed(a);
+    }
+
+    /// <summary>container-list without the engine: one Docker list call, rendered in the seed's layout.</summary>
+    private static int ListContainers(CliConsole console, SeedArguments a, bool verbose)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        Ds01Session? session = null;
+        try
+        {
+            session = Ds01Session.FromEnvironment();
+            using var engine = new DockerEngine();
+            var all = new ContainerService(session, engine).ListAllAsync(cancel.Token).GetAwaiter().GetResult();
+            var owner = a.Parameters.ContainsKey("AllUsers") ? null : session.Access.Target(null);
+            var found = ContainerService.Select(all, owner, null);
+            ShowFeedback(console, session, verbose);
+            Write(console, a.Format switch
+            {
+                SeedFormat.Json => [SeedView.ToJson(found)],
+                SeedFormat.Simple => SeedView.Simple(found),
+                _ => SeedView.ContainerList(found),
+            });
+            return 0;
+        }
+        catch (Ds01Exception e)
+        {
+            if (session is not null) ShowFeedback(console, session, verbose);
+            // The same record the cmdlet would write (Ds01Cmdlet.ToErrorRecord), printed as ds01 prints every error.
+            ErrorWriter.Write(console.Error, Ds01Cmdlet.ToErrorRecord(e));
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            console.Out.Flush();
+        }
+    }
+
+    private static void ShowFeedback(CliConsole console, Ds01Session session, bool verbose)
+    {
+        foreach (var item in session.Feedback.Drain())
+        {
+            if (item.Kind == FeedbackKind.Warning) console.Error.WriteLine($"warning: {item.Message}");
+            else if (verbose) console.Error.WriteLine($"verbose: {item.Message}");
+        }
+    }
+
+    public static void Write(CliConsole console, IEnumerable<string> lines)
+    {
+        foreach (var line in lines) console.Out.WriteLine(line);
+    }
+}
