@@ -93,6 +93,13 @@ public sealed class CommandRunner : IDisposable
         }, output => Render(output, json));
     }
 
+    /// <summary>Get-Help for a cmdlet or about topic (-Full when asked): the help every host shows, from one source.</summary>
+    public int RunHelp(string name, bool full) => Run(ps =>
+    {
+        ps.AddCommand("Get-Help").AddParameter("Name", name);
+        if (full) ps.AddParameter("Full");
+    }, output => Render(output, json: false));
+
     /// <summary>
     /// Runs a seed command's cmdlet (and the one it pipes into, for container-deploy) with its values bound as
     /// parameters, and prints the seed's layout. A parameter the cmdlet does not have is a usage error (exit 2).

@@ -19,21 +19,22 @@ public static class SeedRunner
             using var help = openEngine();
             return a.Help switch
             {
-                SeedHelp.Help => help.RunCommand("Get-Help", [a.Command.Cmdlet], json: false),
-                SeedHelp.Info => help.RunCommand("Get-Help", [a.Command.Cmdlet, "-Full"], json: false),
-                _ => help.RunCommand("Get-Help", [a.Command.Concept], json: false),
+                SeedHelp.Help => help.RunHelp(a.Command.Cmdlet, full: false),
+                SeedHelp.Info => help.RunHelp(a.Command.Cmdlet, full: true),
+                _ => help.RunHelp(a.Command.Concept, full: false),
             };
         }
 
-        if (a.Command.Layout == SeedLayout.ContainerList && a.Positionals.Count == 0 && a.OnlyParameters("AllUsers"))
-            return ListContainers(console, a, verbose);
+        if (a.Command.Layout == SeedLayout.ContainerList && a.Positionals.Count == 0 && a.OnlyParameters("AllUsers", "State")
+            && States(a) is { } states)
+            return ListContainers(console, a, states.Length == 0 ? null : states, verbose);
 
         using var runner = openEngine();
         return runner.RunSeed(a);
     }
 
     /// <summary>container-list without the engine: one Docker list call, rendered in the seed's layout.</summary>
-    private static int ListContainers(CliConsole console, SeedArguments a, bool verbose)
+    private static int ListContainers(CliConsole console, SeedArguments a, ContainerState[]? states, bool verbose)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -45,7 +46,7 @@ public static class SeedRunner
             using var engine = new DockerEngine();
             var all = new ContainerService(session, engine).ListAllAsync(cancel.Token).GetAwaiter().GetResult();
             var owner = a.Parameters.ContainsKey("AllUsers") ? null : session.Access.Target(null);
-            var found = ContainerService.Select(all, owner, null);
+            var found = ContainerService.Select(all, owner, states);
             ShowFeedback(console, session, verbose);
             Write(console, a.Format switch
             {
@@ -58,8 +59,7 @@ public static class SeedRunner
         catch (Ds01Exception e)
         {
             if (session is not null) ShowFeedback(console, session, verbose);
-            // The same record the cmdlet would write (Ds01Cmdlet.ToErrorRecord), printed as ds01 prints every error.
-            ErrorWriter.Write(console.Error, Ds01Cmdlet.ToErrorRecord(e));
+            WriteError(console, e);
             return 1;
         }
         catch (OperationCanceledException)
@@ -71,6 +71,28 @@ public static class SeedRunner
             Console.CancelKeyPress -= onCancel;
             console.Out.Flush();
         }
+    }
+
+    /// <summary>
+    /// The same record the cmdlet would write (Ds01Cmdlet.ToErrorRecord), printed as ds01 prints every error. A
+    /// method of its own so the PowerShell assembly loads only when there is an error to show.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void WriteError(CliConsole console, Ds01Exception e) =>
+        ErrorWriter.Write(console.Error, Ds01Cmdlet.ToErrorRecord(e));
+
+    /// <summary>--state=Running,Stopped as the cmdlet's -State reads it; null when it does not parse (the engine then reports it).</summary>
+    private static ContainerState[]? States(SeedArguments a)
+    {
+        if (!a.Parameters.TryGetValue("State", out var value)) return [];
+        var words = (value is string[] many ? many : [(string)value]).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        var states = new List<ContainerState>();
+        foreach (var w in words)
+        {
+            if (!Enum.TryParse<ContainerState>(w, ignoreCase: true, out var s) || !Enum.IsDefined(s)) return null;
+            states.Add(s);
+        }
+        return states.ToArray();
     }
 
     private static void ShowFeedback(CliConsole console, Ds01Session session, bool verbose)
