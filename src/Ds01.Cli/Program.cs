@@ -43,12 +43,19 @@ public static class Program
                 return 0;
         }
 
+        // A plain container-list answers through Core alone; the engine (and its assembly) is loaded only below.
+        if (seed is not null && SeedRunner.TryWithoutEngine(console, seed, parsed.Verbose) is { } code) return code;
+        return InEngine(console, parsed, seed);
+    }
+
+    // Its own method, so the JIT resolves the PowerShell engine's types only when a command needs the engine.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int InEngine(CliConsole console, CliArguments parsed, SeedArguments? seed)
+    {
         try
         {
-            if (seed is not null)
-                return SeedRunner.Run(console, seed, parsed.Verbose,
-                    () => CommandRunner.Open(console, CommandRunner.DefaultManifestPath, parsed.Verbose));
             using var runner = CommandRunner.Open(console, CommandRunner.DefaultManifestPath, parsed.Verbose);
+            if (seed is not null) return SeedRunner.RunInEngine(runner, seed);
             return parsed.Mode switch
             {
                 CliMode.Script => runner.RunScript(parsed.Script!, parsed.Json),

@@ -12,26 +12,23 @@ namespace Ds01.Cli.Seed;
 /// </summary>
 public static class SeedRunner
 {
-    public static int Run(CliConsole console, SeedArguments a, bool verbose, Func<CommandRunner> openEngine)
+    /// <summary>The seed commands Core answers alone (a plain container-list); null when the engine is needed.</summary>
+    public static int? TryWithoutEngine(CliConsole console, SeedArguments a, bool verbose)
     {
-        if (a.Help != SeedHelp.None)
-        {
-            using var help = openEngine();
-            return a.Help switch
-            {
-                SeedHelp.Help => help.RunHelp(a.Command.Cmdlet, full: false),
-                SeedHelp.Info => help.RunHelp(a.Command.Cmdlet, full: true),
-                _ => help.RunHelp(a.Command.Concept, full: false),
-            };
-        }
-
-        if (a.Command.Layout == SeedLayout.ContainerList && a.Positionals.Count == 0 && a.OnlyParameters("AllUsers", "State")
-            && States(a) is { } states)
+        if (a.Help == SeedHelp.None && a.Command.Layout == SeedLayout.ContainerList && a.Positionals.Count == 0
+            && a.OnlyParameters("AllUsers", "State") && States(a) is { } states)
             return ListContainers(console, a, states.Length == 0 ? null : states, verbose);
-
-        using var runner = openEngine();
-        return runner.RunSeed(a);
+        return null;
     }
+
+    /// <summary>Help tiers through the engine's Get-Help; everything else as its cmdlet.</summary>
+    public static int RunInEngine(CommandRunner runner, SeedArguments a) => a.Help switch
+    {
+        SeedHelp.Help => runner.RunHelp(a.Command.Cmdlet, full: false),
+        SeedHelp.Info => runner.RunHelp(a.Command.Cmdlet, full: true),
+        SeedHelp.Concepts => runner.RunHelp(a.Command.Concept, full: false),
+        _ => runner.RunSeed(a),
+    };
 
     /// <summary>container-list without the engine: one Docker list call, rendered in the seed's layout.</summary>
     private static int ListContainers(CliConsole console, SeedArguments a, ContainerState[]? states, bool verbose)
