@@ -31,6 +31,13 @@ public sealed record CliArguments(
           -h, --help            show this help
           --version             print the Ds01 module version
 
+        Seed commands (also as symlinks named like the command, e.g. container-list -> ds01):
+          container-create|deploy|start|run|attach|pause|unpause|stop|remove|retire|list|stats,
+          image-create|update|list|delete, check-limits, gpu-status
+          e.g. ds01 container-create my-project --gpu=1;  ds01 container-list --format=table|json|simple
+          each takes --help (Get-Help), --info (Get-Help -Full), --concepts (about topics)
+          exit codes: 0 done, 1 failed, 2 usage error
+
         Errors go to stderr; the exit code is 1 when any error was written.
         ds01 never waits for input when stdin is not a terminal: pass -Force or -Confirm:$false.
         """;

@@ -71,7 +71,7 @@ public sealed class CommandRunner : IDisposable
     public Version? ModuleVersion => _module?.Version;
 
     /// <summary>Runs PowerShell text given with -c.</summary>
-    public int RunScript(string script, bool json) => Run(ps => ps.AddScript(script), json);
+    public int RunScript(string script, bool json) => Run(ps => ps.AddScript(script), output => Render(output, json));
 
     /// <summary>
     /// Runs a named command with string arguments. Arguments are bound as values, never spliced
@@ -90,11 +90,64 @@ public sealed class CommandRunner : IDisposable
         {
             ps.AddCommand(command);
             foreach (var argument in arguments) ps.AddArgument(argument);
-        }, json);
+        }, output => Render(output, json));
     }
 
-    private int Run(Action<PowerShell> build, bool json)
+    /// <summary>Get-Help for a cmdlet or about topic (-Full when asked): the help every host shows, from one source.</summary>
+    public int RunHelp(string name, bool full) => Run(ps =>
     {
+        ps.AddCommand("Get-Help").AddParameter("Name", name);
+        if (full) ps.AddParameter("Full");
+    }, output => Render(output, json: false));
+
+    /// <summary>
+    /// Runs a seed command's cmdlet (and the one it pipes into, for container-deploy) with its values bound as
+    /// parameters, and prints the seed's layout. A parameter the cmdlet does not have is a usage error (exit 2).
+    /// </summary>
+    public int RunSeed(Seed.SeedArguments seed)
+    {
+        return Run(ps =>
+        {
+            ps.AddCommand(seed.Command.Cmdlet);
+            foreach (var value in seed.Positionals) ps.AddArgument(value);
+            foreach (var (name, value) in seed.Parameters) ps.AddParameter(name, value);
+            if (seed.Command.Then is { } then) ps.AddCommand(then);
+        }, output => RenderSeed(output, seed));
+    }
+
+    private int RenderSeed(IReadOnlyList<PSObject> output, Seed.SeedArguments seed)
+    {
+        var items = output.Select(o => o.BaseObject).ToList();
+        switch (seed.Format)
+        {
+            case Seed.SeedFormat.Json:
+                Seed.SeedRunner.Write(_console, [Seed.SeedView.ToJson(items)]);
+                return 0;
+            case Seed.SeedFormat.Simple:
+                Seed.SeedRunner.Write(_console, Seed.SeedView.Simple(items));
+                return 0;
+        }
+        switch (seed.Command.Layout)
+        {
+            case Seed.SeedLayout.ContainerList:
+                Seed.SeedRunner.Write(_console, Seed.SeedView.ContainerList(items.OfType<Ds01.Core.Containers.Ds01Container>().ToList()));
+                return 0;
+            case Seed.SeedLayout.ContainerStats when items.Count > 0:
+                Seed.SeedRunner.Write(_console, Seed.SeedView.ContainerStats(items.OfType<Ds01.Core.Containers.Ds01ContainerStats>().ToList()));
+                return 0;
+            case Seed.SeedLayout.ImageList when items.Count > 0:
+                Seed.SeedRunner.Write(_console, Seed.SeedView.ImageList(items.OfType<Ds01.Core.Images.Ds01Image>().ToList(), DateTimeOffset.UtcNow));
+                return 0;
+        }
+        return Render(output, json: false);
+    }
+
+    /// <summary>Set when the last run failed because its parameters could not be bound (a usage error).</summary>
+    private bool _usageError;
+
+    private int Run(Action<PowerShell> build, Func<IReadOnlyList<PSObject>, int> render)
+    {
+        _usageError = false;
         using var ps = PowerShell.Create();
         ps.Runspace = _runspace;
         build(ps);
@@ -125,6 +178,7 @@ public sealed class CommandRunner : IDisposable
         catch (RuntimeException ex)
         {
             errors++;
+            _usageError |= ex is ParameterBindingException;
             ErrorWriter.Write(_console.Error, ex.ErrorRecord);
         }
         catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or ArgumentException)
@@ -135,7 +189,7 @@ public sealed class CommandRunner : IDisposable
 
         try
         {
-            errors += Render(output, json);
+            errors += render(output);
         }
         finally
         {
@@ -144,6 +198,7 @@ public sealed class CommandRunner : IDisposable
         }
 
         if (_host.ExitCode is { } exit) return exit;
+        if (_usageError) return Program.UsageError;
         return errors > 0 || ps.HadErrors ? 1 : 0;
     }
 

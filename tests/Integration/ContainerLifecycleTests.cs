@@ -246,6 +246,13 @@ public class ContainerLifecycleTests
         var stoppedStats = bed.Run($"Get-Ds01ContainerStats {n} -All");
         Assert.Empty(stoppedStats.Errors);
         Assert.Equal(ContainerState.Stopped, Assert.IsType<Ds01ContainerStats>(Assert.Single(stoppedStats.Output).BaseObject).State);
+        // Without -All a stopped container named exactly is an error that says so, not an empty answer.
+        var stoppedNamed = bed.Run($"Get-Ds01ContainerStats {n}");
+        Assert.Empty(stoppedNamed.Output);
+        var said = stoppedNamed.SingleError();
+        Assert.Equal("ContainerNotRunning", said.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("not running", said.ErrorDetails!.Message);
+        Assert.Contains("-All", said.ErrorDetails.RecommendedAction);
 
         var notRunning = bed.Run($"Invoke-Ds01ContainerCommand {n} id").SingleError();
         Assert.Equal(ErrorCategory.InvalidOperation, notRunning.CategoryInfo.Category);

@@ -212,14 +212,29 @@ public sealed class ContainerService
     /// <summary>Stats of the owner's matching containers (running only unless includeStopped), sampled in parallel:
     /// Docker takes about a second per sample.</summary>
     public async Task<IReadOnlyList<Ds01ContainerStats>> StatsForAsync(UserIdentity owner, bool includeStopped, Func<string, bool> nameMatches,
-        CancellationToken ct)
+        CancellationToken ct) =>
+        (await StatsReportAsync(owner, includeStopped, nameMatches, ct).ConfigureAwait(false)).Stats;
+
+    /// <summary>
+    /// Like <see cref="StatsForAsync"/>, and also the matching containers left out because they are not running, so
+    /// a host can say "not running" instead of printing nothing for a name the user typed.
+    /// </summary>
+    public async Task<(IReadOnlyList<Ds01ContainerStats> Stats, IReadOnlyList<Ds01Container> NotRunning)> StatsReportAsync(
+        UserIdentity owner, bool includeStopped, Func<string, bool> nameMatches, CancellationToken ct)
     {
-        var mine = (await ListAsync(owner, ct).ConfigureAwait(false))
-            .Where(c => includeStopped || c.State == ContainerState.Running)
+        var matching = (await ListAsync(owner, ct).ConfigureAwait(false))
             .Where(c => nameMatches(c.Name))
             .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
-        return await Task.WhenAll(mine.Select(c => StatsAsync(c, ct))).ConfigureAwait(false);
+        var mine = matching.Where(c => includeStopped || c.State == ContainerState.Running).ToList();
+        var stats = await Task.WhenAll(mine.Select(c => StatsAsync(c, ct))).ConfigureAwait(false);
+        return (stats, matching.Except(mine).ToList());
     }
+
+    /// <summary>The error for a container the user named whose stats were asked while it is not running.</summary>
+    public static Ds01Exception NotRunningForStats(Ds01Container c) =>
+        new(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning",
+            $"Container '{c.Name}' is {c.State.ToString().ToLowerInvariant()}, not running, so it uses no CPU, memory or GPU.",
+            c.Name, $"Start it with Start-Ds01Container {c.Name} (container-start {c.Name}), or add -All to list it with zero use.");
 
     /// <summary>
     /// What an interactive shell needs: the running container's id (started first when <paramref name="start"/>)

@@ -25,7 +25,11 @@ public sealed class GetDs01ContainerStatsCommand : Ds01ContainerCmdlet
     {
         var owner = Owner(User);
         var patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.None)).ToList(); // case-sensitive, as Docker names are
-        var stats = Await(Containers.StatsForAsync(owner, All, name => patterns is null || patterns.Any(p => p.IsMatch(name)), Cancellation));
+        var (stats, notRunning) = Await(Containers.StatsReportAsync(owner, All, name => patterns is null || patterns.Any(p => p.IsMatch(name)), Cancellation));
         WriteObject(stats, enumerateCollection: true);
+        // A container named exactly (no wildcard) that is not running would otherwise print nothing at all.
+        var named = Name?.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).ToHashSet(StringComparer.Ordinal);
+        foreach (var c in notRunning.Where(c => named?.Contains(c.Name) == true))
+            WriteError(ToErrorRecord(ContainerService.NotRunningForStats(c)));
     });
 }

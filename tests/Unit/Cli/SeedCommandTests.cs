@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Management.Automation;
+using Ds01.Cli;
+using Ds01.Cli.Seed;
+using Ds01.Core.Containers;
+using Xunit;
+
+namespace Ds01.Tests.Unit.Cli;
+
+public class SeedArgumentsTests
+{
+    private static SeedArguments Parse(string command, params string[] args) =>
+        SeedArguments.Parse(SeedCatalog.Find(command)!, args, json: false);
+
+    [Fact]
+    public void Container_create_takes_the_seeds_flags()
+    {
+        var a = Parse("container-create", "my-project", "--gpu=1", "--image=aimehub/pytorch", "--data=/data/x", "--wait");
+
+        Assert.Equal("New-Ds01Container", a.Command.Cmdlet);
+        Assert.Equal(["my-project"], a.Positionals);
+        Assert.Equal("1", a.Parameters["GpuCount"]);
+        Assert.Equal("aimehub/pytorch", a.Parameters["Image"]);
+        Assert.Equal("/data/x", a.Parameters["DataPath"]);
+        Assert.Equal(true, a.Parameters["Wait"]);
+        Assert.Equal(SeedFormat.Table, a.Format);
+    }
+
+    [Fact]
+    public void Other_flags_are_the_parameter_in_kebab_case_and_repeats_become_a_list()
+    {
+        var a = Parse("image-update", "thesis", "--add=numpy", "--add=scipy", "--no-cache");
+
+        Assert.Equal(new[] { "numpy", "scipy" }, a.Parameters["AddPackage"]);
+        Assert.Equal(true, a.Parameters["NoCache"]);
+        Assert.Equal("TimeoutSec", SeedCatalog.Find("container-stop")!.ParameterFor("timeout-sec"));
+    }
+
+    [Fact]
+    public void Retire_always_stops_and_deploy_pipes_into_start()
+    {
+        Assert.Equal(true, Parse("container-retire", "x").Parameters["Stop"]);
+        var deploy = Parse("container-deploy", "x");
+        Assert.Equal(true, deploy.Parameters["PassThru"]);
+        Assert.Equal("Start-Ds01Container", deploy.Command.Then);
+    }
+
+    [Theory]
+    [InlineData("--format=json", SeedFormat.Json)]
+    [InlineData("--format=simple", SeedFormat.Simple)]
+    [InlineData("--format=TABLE", SeedFormat.Table)]
+    [InlineData("--json", SeedFormat.Json)]
+    public void Format_is_table_json_or_simple(string flag, SeedFormat expected) =>
+        Assert.Equal(expected, Parse("container-list", flag).Format);
+
+    [Theory]
+    [InlineData("--help", SeedHelp.Help)]
+    [InlineData("--info", SeedHelp.Info)]
+    [InlineData("--concepts", SeedHelp.Concepts)]
+    public void Help_tiers(string flag, SeedHelp expected) => Assert.Equal(expected, Parse("container-stop", flag).Help);
+
+    [Theory]
+    [InlineData("--format=xml")]
+    [InlineData("-g")]
+    [InlineData("--")]
+    [InlineData("--gpu;rm=1")]
+    [InlineData("--guided")]
+    public void What_cannot_be_run_is_a_usage_error(string arg) =>
+        Assert.Throws<CliUsageException>(() => Parse("container-create", "x", arg));
+
+    [Fact]
+    public void Every_seed_command_names_a_cmdlet_the_module_has_and_a_concept_topic_it_ships()
+    {
+        var cmdlets = typeof(Ds01.PowerShell.Ds01Cmdlet).Assembly.GetTypes()
+            .Select(t => t.GetCustomAttribute<CmdletAttribute>()).Where(a => a is not null)
+            .Select(a => $"{a!.VerbName}-{a.NounName}").ToHashSet();
+        var topics = Directory.GetFiles(Path.Combine(RepoPaths.Root, "module", "en-US"), "about_*.help.txt")
+            .Select(f => Path.GetFileName(f).Replace(".help.txt", "")).ToHashSet();
+        foreach (var seed in SeedCatalog.All)
+        {
+            Assert.Contains(seed.Cmdlet, cmdlets);
+            if (seed.Then is { } then) Assert.Contains(then, cmdlets);
+            Assert.Contains(seed.Concept, topics);
+        }
+        Assert.Subset(topics, SeedCatalog.Concepts.ToHashSet());
+    }
+}
+
+public class SeedViewTests
+{
+    [Fact]
+    public void Container_list_has_the_seeds_columns_and_summary()
+    {
+        var lines = SeedView.ContainerList(
+        [
+            new Ds01Container { Name = "thesis", State = ContainerState.Running, Image = "aimehub/pytorch:2.5", Gpu = "0", Uptime = TimeSpan.FromMinutes(125) },
+            new Ds01Container { Name = "nlp", State = ContainerState.Stopped, Image = "busybox" },
+            new Ds01Container { Name = "new", State = ContainerState.Created, Image = "busybox" },
+        ]);
+
+        Assert.Equal("NAME    STATUS   IMAGE                GPU  UPTIME", lines[0]);
+        Assert.Equal("thesis  running  aimehub/pytorch:2.5  0    2h 5m", lines[1]);
+        Assert.Equal("nlp     stopped  busybox              -    -", lines[2]);
+        Assert.Equal("new     created  busybox              -    -", lines[3]);
+        Assert.Equal("1 running, 2 stopped, 3 total", lines[^1]);
+    }
+
+    [Fact]
+    public void Container_stats_has_the_seeds_columns()
+    {
+        var lines = SeedView.ContainerStats([new Ds01ContainerStats { Name = "thesis", CpuPercent = 12.5, MemoryUsageBytes = 512L << 20, MemoryLimitBytes = 2L << 30, MemoryPercent = 25 }]);
+
+        Assert.Equal("NAME    CPU %   MEM USAGE          MEM %   GPU MEM  GPU %", lines[0]);
+        Assert.Equal("thesis  12.50%  512.0MiB / 2.0GiB  25.00%  -        -", lines[1]);
+    }
+
+    [Fact]
+    public void Json_writes_states_by_name()
+    {
+        var json = SeedView.ToJson([new Ds01Container { Name = "a", State = ContainerState.Paused }]);
+        var root = System.Text.Json.JsonDocument.Parse(json).RootElement;
+        Assert.Equal("Paused", root[0].GetProperty("State").GetString());
+        Assert.Equal("a", root[0].GetProperty("Name").GetString());
+    }
+}
+
+/// <summary>The real executable, started under a seed command's name (a symlink), as the install step links it.</summary>
+public class SeedProcessTests
+{
+    private static Ds01Cli.Result RunAs(string name, params string[] args)
+    {
+        var apphost = Path.ChangeExtension(Ds01Cli.Dll, null);
+        var dir = Directory.CreateTempSubdirectory("ds01-seed-");
+        try
+        {
+            var link = Path.Combine(dir.FullName, name);
+            File.CreateSymbolicLink(link, apphost);
+            var start = new ProcessStartInfo(link) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (var a in args) start.ArgumentList.Add(a);
+            start.Environment["NO_COLOR"] = "1";
+            // Nothing listens here: the command must fail with Ds01's error, not hang or crash.
+            start.Environment["DOCKER_HOST"] = $"unix://{dir.FullName}/none.sock";
+            start.Environment["DS01_CONFIG_DIR"] = Path.Combine(RepoPaths.Root, "config");
+            using var p = Process.Start(start)!;
+            p.StandardInput.Close();
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            return new Ds01Cli.Result(p.ExitCode, stdout.Result, stderr.Result);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
+    public void A_symlink_named_container_list_runs_container_list()
+    {
+        var bad = RunAs("container-list", "--format=xml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("container-list: --format takes table, json or simple", bad.Err);
+
+        var r = RunAs("container-list");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("ds01: ", r.Err);
+        Assert.Contains("category: ConnectionError", r.Err);
+        Assert.Equal("", r.Out);
+    }
+
+    [Fact]
+    public void Help_tiers_come_from_Get_Help()
+    {
+        var help = RunAs("container-create", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("New-Ds01Container", help.Out);
+        Assert.Contains("SYNOPSIS", help.Out);
+        Assert.DoesNotContain("PARAMETERS", help.Out);
+
+        var info = RunAs("ds01", "container-create", "--info");
+        Assert.Equal(0, info.ExitCode);
+        Assert.Contains("PARAMETERS", info.Out);
+        Assert.Contains("-GpuCount", info.Out);
+
+        var concepts = RunAs("ds01", "gpu-status", "--concepts");
+        Assert.Equal(0, concepts.ExitCode);
+        Assert.Contains("about_Ds01_Gpu", concepts.Out);
+    }
+
+    [Fact]
+    public void A_parameter_the_cmdlet_lacks_is_a_usage_error_and_version_needs_no_engine()
+    {
+        var r = RunAs("container-stop", "x", "--no-such-flag");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("NoSuchFlag", r.Err);
+
+        var v = RunAs("ds01", "--version");
+        Assert.Equal(0, v.ExitCode);
+        Assert.Equal(typeof(Ds01.PowerShell.Ds01Cmdlet).Assembly.GetName().Version!.ToString(3), v.Out.Trim());
+    }
+}
