@@ -24,15 +24,18 @@ public sealed class ResourceLimitsConfig
     public ResourceLimitsConfig(string file, LimitSet defaults, IReadOnlyDictionary<string, GroupConfig> groups,
         IReadOnlyDictionary<string, UserConfig> users, string? defaultGroup, IReadOnlyList<string> admins,
         string? workspaceRoot, IReadOnlyList<string> allowedMountRoots, IReadOnlyDictionary<string, long>? ulimits = null,
-        string? dockerfilesRoot = null)
+        string? dockerfilesRoot = null, MaintenanceSettings? maintenance = null)
     {
         DockerfilesRoot = dockerfilesRoot;
+        Maintenance = maintenance ?? MaintenanceSettings.Default;
         Ulimits = ulimits ?? DefaultUlimits;
         File = file; Defaults = defaults; Groups = groups; Users = users; DefaultGroup = defaultGroup; Admins = admins;
         WorkspaceRoot = workspaceRoot; AllowedMountRoots = allowedMountRoots;
     }
 
     public string File { get; }
+    /// <summary>The maintenance: section (thresholds of Invoke-Ds01Maintenance).</summary>
+    public MaintenanceSettings Maintenance { get; }
     public LimitSet Defaults { get; }
     public IReadOnlyDictionary<string, GroupConfig> Groups { get; }
     public IReadOnlyDictionary<string, UserConfig> Users { get; }
@@ -71,7 +74,7 @@ public sealed class ResourceLimitsConfig
     public static IReadOnlyList<ConfigProblem> Validate(string file, string text) => YamlSource.Validate(file, text, Read);
 
     private static readonly string[] TopKeys =
-        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root" };
+        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root", "maintenance" };
 
     private static ResourceLimitsConfig? Read(YamlSource src)
     {
@@ -90,6 +93,7 @@ public sealed class ResourceLimitsConfig
         string? dockerfilesRoot = null;
         var mountRoots = new List<string>();
         var ulimits = new Dictionary<string, long>(DefaultUlimits);
+        MaintenanceSettings? maintenance = null;
 
         foreach (var (key, keyNode, value) in src.Entries(root))
         {
@@ -167,6 +171,10 @@ public sealed class ResourceLimitsConfig
                             src.Problem(uval, "WrongType", $"ulimit '{uname}' must be a whole number (-1 for unlimited)");
                     }
                     break;
+                case "maintenance":
+                    var mm = src.AsMapping(value, "maintenance");
+                    if (mm is not null) maintenance = MaintenanceSettings.Read(src, mm);
+                    break;
                 case "allowed_mount_roots":
                     mountRoots = src.AsStringList(value, "allowed_mount_roots") ?? mountRoots;
                     break;
@@ -183,7 +191,7 @@ public sealed class ResourceLimitsConfig
         if (defaultGroup is not null && defaultGroupNode is not null && !groups.ContainsKey(defaultGroup))
             src.Problem(defaultGroupNode, "UnknownGroup", $"default_group '{defaultGroup}' is not defined under groups");
 
-        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot);
+        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot, maintenance);
     }
 
     private static LimitSet ReadLimits(YamlSource src, YamlMappingNode map, string scope,
