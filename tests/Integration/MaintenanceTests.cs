@@ -190,6 +190,33 @@ public class MaintenanceTests
     }
 
     [Fact]
+    public void One_containers_failure_is_reported_on_its_action_and_the_others_go_on()
+    {
+        using var bed = Bed();
+        var ghosts = new[] { Make(bed, "ghost1", false, Sleep, GhostUid, $"ghost-{bed.RunId}"), Make(bed, "ghost2", false, Sleep, GhostUid, $"ghost-{bed.RunId}") };
+        var legacy = $"ds01-test/legacy-{bed.RunId}:old._.{GhostUid}";
+        Assert.Equal(0, DockerTestBed.DockerCli("commit", ghosts[0], legacy).Code);
+        var (svc, _) = Service(bed);
+        string? vanished = null;
+        // Right after the first removal, someone else removes the other container: its action must fail alone.
+        var actions = svc.RunAsync(new[] { MaintenanceTask.Orphans }, a =>
+        {
+            if (vanished is null && a.Action == MaintenanceActionKind.Remove && ghosts.Contains(a.Target))
+            {
+                vanished = ghosts.Single(g => g != a.Target);
+                Assert.Equal(0, DockerTestBed.DockerCli("rm", "-f", vanished).Code);
+            }
+        }, CancellationToken.None).GetAwaiter().GetResult().Where(a => a.Target.Contains(bed.RunId)).ToList();
+        Assert.Equal(3, actions.Count);
+        var failed = Assert.Single(actions, a => !a.Done);
+        Assert.Equal(vanished, failed.Target);
+        Assert.False(string.IsNullOrEmpty(failed.Error));
+        Assert.True(actions.Single(a => a.Target == legacy).Done);
+        var events = EventReader.Read(EventReader.Files(bed.Config.EventLogFile), new EventFilter { Containers = new[] { vanished! } }, new EventReadStats()).ToList();
+        Assert.Equal("failure", Assert.Single(events).Outcome);
+    }
+
+    [Fact]
     public void A_non_admin_may_not_run_maintenance()
     {
         using var bed = Bed();
