@@ -19,6 +19,10 @@ public class StatusTests
         var sampled = bed.Run("Invoke-Ds01Maintenance -Task Idle");
         Assert.Empty(sampled.Errors);
 
+        var listed = bed.Run($"Get-Ds01Container {names[0]}").Objects<Core.Containers.Ds01Container>().Single();
+        Assert.NotNull(listed.IdleSince);
+        Assert.Equal(listed.IdleSince!.Value.AddHours(24), listed.StopsAt);
+
         var r = bed.Run("Get-Ds01SystemStatus");
         Assert.Empty(r.Errors);
         var s = Assert.IsType<Ds01SystemStatus>(Assert.Single(r.Output).BaseObject);

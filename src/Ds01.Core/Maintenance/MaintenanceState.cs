@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ds01.Core.Containers;
 using System.Text.Json.Serialization;
 
 namespace Ds01.Core.Maintenance;
@@ -66,6 +67,21 @@ public sealed class MaintenanceState
         var tmp = file + $".{Environment.ProcessId}.tmp";
         File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
         File.Move(tmp, file, overwrite: true);
+    }
+
+    /// <summary>Fills IdleSince and StopsAt of running containers from the last run's samples; no state, no change.</summary>
+    public static IReadOnlyList<Ds01Container> Annotate(IReadOnlyList<Ds01Container> containers, string stateDir)
+    {
+        MaintenanceState state;
+        try { state = Load(stateDir); }
+        catch (Exception e) when (e is Ds01Exception or IOException or UnauthorizedAccessException) { return containers; }
+        foreach (var c in containers)
+            if (c.State == ContainerState.Running && state.Containers.TryGetValue(c.Id, out var s) && s.IdleSince is not null)
+            {
+                c.IdleSince = s.IdleSince;
+                c.StopsAt = s.StopsAt;
+            }
+        return containers;
     }
 
     public MaintenanceState Clone() => JsonSerializer.Deserialize<MaintenanceState>(JsonSerializer.Serialize(this, Json), Json)!;

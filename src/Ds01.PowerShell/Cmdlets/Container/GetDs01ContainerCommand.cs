@@ -35,7 +35,7 @@ public sealed class GetDs01ContainerCommand : Ds01ContainerCmdlet
         {
             var owner = AllUsers ? null : Owner(User);
             // One Docker list call per invocation, however many names come down the pipeline.
-            _all ??= Await(Containers.ListAllAsync(Cancellation));
+            _all ??= Core.Maintenance.MaintenanceState.Annotate(Await(Containers.ListAllAsync(Cancellation)), Session.Paths.StateDir);
             var found = _all.Where(c => owner is null || ContainerService.OwnedBy(c, owner))
                 .Where(c => State is null || State.Contains(c.State)).ToList();
             if (Name is null)
