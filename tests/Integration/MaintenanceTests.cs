@@ -217,6 +217,32 @@ public class MaintenanceTests
     }
 
     [Fact]
+    public void An_open_exec_session_or_a_fresh_keep_alive_file_keeps_an_idle_container()
+    {
+        using var bed = Bed();
+        var names = new[] { bed.Name("plain"), bed.Name("session"), bed.Name("keepalive") };
+        foreach (var n in names)
+            Assert.Empty(bed.Run($"New-Ds01Container {n} -Image {Img} -GpuCount 0; Start-Ds01Container {n}").Errors);
+        var tags = names.Select(n => $"{n}._.{bed.Uid}").ToArray();
+        Assert.Equal(0, DockerTestBed.DockerCli("exec", "-d", tags[1], "sleep", "100000").Code);     // someone is in a shell
+        File.WriteAllText(Path.Combine(bed.Workspaces, names[2].ToLowerInvariant(), ".keep-alive"), "");
+        var (svc, clock) = Service(bed);
+        var idle = new[] { MaintenanceTask.Idle };
+        var t0 = clock.Now;
+        svc.RunAsync(idle, null, CancellationToken.None).GetAwaiter().GetResult();
+        clock.Now = t0.AddMinutes(90);
+        var stops = Mine(bed, svc.RunAsync(idle, null, CancellationToken.None).GetAwaiter().GetResult());
+        Assert.Equal(new[] { $"Idle Stop {tags[0]}" }, stops);
+        Assert.True(bed.Inspect(tags[1])!.State.Running);
+        Assert.True(bed.Inspect(tags[2])!.State.Running);
+        // The keep-alive only postpones: past keep_alive_max_hours (24 h) it no longer counts, and the idle time starts then.
+        clock.Now = t0.AddHours(25);
+        Assert.Empty(Mine(bed, svc.RunAsync(idle, null, CancellationToken.None).GetAwaiter().GetResult()));
+        clock.Now = t0.AddHours(26.5);
+        Assert.Equal(new[] { $"Idle Stop {tags[2]}" }, Mine(bed, svc.RunAsync(idle, null, CancellationToken.None).GetAwaiter().GetResult()));
+    }
+
+    [Fact]
     public void A_non_admin_may_not_run_maintenance()
     {
         using var bed = Bed();

@@ -63,6 +63,28 @@ public class StatusTests
         Assert.False(File.Exists(other));
     }
 
+    [Fact]
+    public void Ds01_dashboard_redraws_until_stopped()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2);
+        var p = Ds01Cli.Start(bed.Env, null, "dashboard", "1");
+        var seen = new System.Text.StringBuilder();
+        var reader = Task.Run(() =>
+        {
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) is not null) lock (seen) seen.AppendLine(line);
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        int Drawings() { lock (seen) return System.Text.RegularExpressions.Regex.Matches(seen.ToString(), "allocated").Count; }
+        while (Drawings() < 2 && DateTime.UtcNow < deadline && !p.HasExited) Thread.Sleep(200);
+        var exited = p.HasExited;
+        if (!exited) p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        Assert.False(exited, "ds01 dashboard ended by itself: " + p.StandardError.ReadToEnd());
+        Assert.True(Drawings() >= 2, "two drawings a second apart: " + seen);
+        Assert.Contains("Pending requests (0)", seen.ToString());
+    }
+
     private static Dictionary<string, double> Parse(string text)
     {
         var d = new Dictionary<string, double>();
