@@ -243,6 +243,41 @@ public class MaintenanceTests
     }
 
     [Fact]
+    public void A_container_of_a_real_account_becomes_an_orphan_when_the_account_is_deleted()
+    {
+        using var bed = Bed();
+        var account = "d01m" + bed.RunId;
+        Assert.Equal(0, Cmd("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", account).Code);
+        var deleted = false;
+        try
+        {
+            var uid = new OsIdentitySource().FindByName(account)!.Uid.ToString();
+            var tag = Make(bed, "leaver", false, Sleep, uid, account);
+            var (svc, _) = Service(bed);
+            Assert.Empty(Mine(bed, svc.PlanAsync(new[] { MaintenanceTask.Orphans }, CancellationToken.None).GetAwaiter().GetResult().Actions));
+            Assert.Equal(0, Cmd("userdel", account).Code);
+            deleted = true;
+            var plan = svc.PlanAsync(new[] { MaintenanceTask.Orphans }, CancellationToken.None).GetAwaiter().GetResult().Actions;
+            var a = Assert.Single(plan, x => x.Target == tag);
+            Assert.Contains($"'{account}' no longer exists", a.Reason);
+        }
+        finally
+        {
+            if (!deleted) Cmd("userdel", account);
+        }
+    }
+
+    private static (int Code, string Err) Cmd(string program, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var x in args) psi.ArgumentList.Add(x);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, err);
+    }
+
+    [Fact]
     public void A_non_admin_may_not_run_maintenance()
     {
         using var bed = Bed();

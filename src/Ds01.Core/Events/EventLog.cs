@@ -140,7 +140,16 @@ public sealed class EventLog
         public static bool IsRegularFile(int fd, out string why)
         {
             var buf = new byte[256];
-            if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE, buf) != 0) { why = $"cannot stat it ({LastError()})"; return false; }
+            try
+            {
+                if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE, buf) != 0) { why = $"cannot stat it ({LastError()})"; return false; }
+            }
+            catch (EntryPointNotFoundException)
+            {
+                // A libc without statx (glibc before 2.28): the non-blocking open already rules out a hang.
+                why = "";
+                return true;
+            }
             var mode = BitConverter.ToUInt16(buf, 28) & 0xF000;
             why = mode switch
             {
@@ -157,7 +166,8 @@ public sealed class EventLog
         public static long Size(int fd)
         {
             var buf = new byte[256];
-            return statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, buf) == 0 ? (long)BitConverter.ToUInt64(buf, 40) : -1;
+            try { return statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, buf) == 0 ? (long)BitConverter.ToUInt64(buf, 40) : -1; }
+            catch (EntryPointNotFoundException) { return -1; }
         }
 
         /// <summary>Bytes an unprivileged writer may still use (f_frsize × f_bavail), or -1 when unknown.</summary>
