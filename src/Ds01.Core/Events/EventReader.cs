@@ -55,6 +55,7 @@ public static class EventReader
         var type = Glob.Matcher(filter.Types);
         var container = Glob.Matcher(filter.Containers);
         var anyContainer = filter.Containers is { Count: > 0 };
+        var pool = new StringPool();
         foreach (var file in files)
         {
             FileStream stream;
@@ -65,7 +66,7 @@ public static class EventReader
                 foreach (var line in Lines(stream))
                 {
                     stats.Lines++;
-                    var e = Parse(line.Span);
+                    var e = Parse(line.Span, pool);
                     if (e is null) { stats.Invalid++; continue; }
                     if (filter.Since is { } since && e.Timestamp < since) continue;
                     if (filter.Until is { } until && e.Timestamp > until) continue;
@@ -105,7 +106,9 @@ public static class EventReader
     }
 
     /// <summary>One line, or null when it is not an event.</summary>
-    public static Ds01Event? Parse(ReadOnlySpan<byte> line)
+    public static Ds01Event? Parse(ReadOnlySpan<byte> line) => Parse(line, null);
+
+    internal static Ds01Event? Parse(ReadOnlySpan<byte> line, StringPool? pool)
     {
         try
         {
@@ -116,7 +119,7 @@ public static class EventReader
             string? container = null, gpu = null, slots = null, outcome = null, by = null, details = null;
             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
             {
-                var key = r.GetString();
+                var key = Name(ref r, pool);
                 r.Read();
                 switch (key)
                 {
@@ -125,28 +128,28 @@ public static class EventReader
                             ts = r.TryGetDateTimeOffset(out var t) ? t : DateTimeOffset.TryParse(r.GetString(), System.Globalization.CultureInfo.InvariantCulture,
                                 System.Globalization.DateTimeStyles.AssumeUniversal, out var t2) ? t2 : null;
                         break;
-                    case "event_type" or "action": type = Text(ref r); break;
-                    case "user": user = Text(ref r); break;
-                    case "source": source = Text(ref r); break;
-                    case "schema_version": schema = Text(ref r); break;
-                    case "resource": resource = Text(ref r); break;
-                    case "outcome": topOutcome = Text(ref r); break;
-                    case "gpu": topGpu = Text(ref r); break;
+                    case "event_type" or "action": type = Text(ref r, pool); break;
+                    case "user": user = Text(ref r, pool); break;
+                    case "source": source = Text(ref r, pool); break;
+                    case "schema_version": schema = Text(ref r, pool); break;
+                    case "resource": resource = Text(ref r, pool); break;
+                    case "outcome": topOutcome = Text(ref r, pool); break;
+                    case "gpu": topGpu = Text(ref r, pool); break;
                     case "details" when r.TokenType == JsonTokenType.StartObject:
                         var begin = (int)r.TokenStartIndex;
                         var depth = r.CurrentDepth;
                         while (r.Read() && !(r.TokenType == JsonTokenType.EndObject && r.CurrentDepth == depth))
                         {
                             if (r.TokenType != JsonTokenType.PropertyName) continue;
-                            var k = r.GetString();
+                            var k = Name(ref r, pool);
                             r.Read();
                             switch (k)
                             {
-                                case "container": container = Text(ref r); break;
-                                case "gpu": gpu = Text(ref r); break;
-                                case "slots": slots = Text(ref r); break;
-                                case "outcome": outcome = Text(ref r); break;
-                                case "by": by = Text(ref r); break;
+                                case "container": container = Text(ref r, pool); break;
+                                case "gpu": gpu = Text(ref r, pool); break;
+                                case "slots": slots = Text(ref r, pool); break;
+                                case "outcome": outcome = Text(ref r, pool); break;
+                                case "by": by = Text(ref r, pool); break;
                                 default: r.Skip(); break;
                             }
                         }
@@ -175,16 +178,41 @@ public static class EventReader
         catch (InvalidOperationException) { return null; }
     }
 
+    private static string? Name(ref Utf8JsonReader r, StringPool? pool) =>
+        pool is not null && !r.HasValueSequence && !r.ValueIsEscaped ? pool.Get(r.ValueSpan) : r.GetString();
+
     // Strings as they are; numbers and booleans as their JSON text; objects and arrays skipped.
-    private static string? Text(ref Utf8JsonReader r)
+    private static string? Text(ref Utf8JsonReader r, StringPool? pool)
     {
         switch (r.TokenType)
         {
-            case JsonTokenType.String: return r.GetString();
+            case JsonTokenType.String:
+                return pool is not null && !r.HasValueSequence && !r.ValueIsEscaped ? pool.Get(r.ValueSpan) : r.GetString();
             case JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False:
                 return r.HasValueSequence ? Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(r.ValueSequence)) : Encoding.UTF8.GetString(r.ValueSpan);
             case JsonTokenType.Null: return null;
             default: r.Skip(); return null;
+        }
+    }
+
+    /// <summary>
+    /// Users, types, sources and containers repeat on almost every line: one string per distinct short value
+    /// instead of one per line (a small direct-mapped cache; a miss just makes a new string).
+    /// </summary>
+    internal sealed class StringPool
+    {
+        private readonly (byte[] Key, string Value)?[] _slots = new (byte[], string)?[4096];
+
+        public string Get(ReadOnlySpan<byte> utf8)
+        {
+            if (utf8.Length > 64) return Encoding.UTF8.GetString(utf8);
+            uint h = 2166136261;
+            foreach (var b in utf8) h = (h ^ b) * 16777619;
+            ref var slot = ref _slots[h & 4095];
+            if (slot is { } hit && utf8.SequenceEqual(hit.Key)) return hit.Value;
+            var value = Encoding.UTF8.GetString(utf8);
+            slot = (utf8.ToArray(), value);
+            return value;
         }
     }
 }
