@@ -1,5 +1,6 @@
 @{
     RootModule           = 'Ds01.PowerShell.dll'
+    # The build writes <Version> from Directory.Build.props here in out/Ds01/Ds01.psd1: that is the version that ships.
     ModuleVersion        = '0.1.0'
     GUID                 = '3f6b8f0e-5d0c-4c57-9b7e-2a1d0c9e4d01'
     Author               = 'Ds01 developers'

@@ -102,7 +102,7 @@ start() {
         print_env
         return 0
     fi
-    [ "$(id -u)" -eq 0 ] || die "starting dockerd needs root (the daemon runs as root); run: sudo $0 start"
+    [ "$(id -u)" -eq 0 ] || die "starting dockerd needs root (the daemon runs as root); run it as root (e.g. sudo $0 start, or scripts/test.sh --own-dockerd in a root shell)"
     install_if_missing
     if pid="$(our_pid)"; then
         die "dockerd (pid $pid) is running for $WORK but $SOCK does not answer; see $LOG or run: $0 stop"

@@ -59,7 +59,7 @@ public class AllocationDecision
 }
 
 /// <summary>Answers the list call from memory; nothing else is called on the decision path.</summary>
-public sealed class FakeEngine : IContainerEngine
+public sealed class FakeEngine : IContainerApi
 {
     private readonly IList<ContainerListResponse> _list;
     public FakeEngine(IList<ContainerListResponse> list) => _list = list;
@@ -74,13 +74,8 @@ public sealed class FakeEngine : IContainerEngine
     public Task RemoveContainerAsync(string id, bool force, CancellationToken ct) => throw Unexpected();
     public Task<ContainerStatsResponse?> GetStatsAsync(string id, TimeSpan timeout, CancellationToken ct) => throw Unexpected();
     public Task<ExecResult> ExecAsync(string id, IList<string> command, string? user, CancellationToken ct) => throw Unexpected();
-    public Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct) => throw Unexpected();
-    public Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct) => throw Unexpected();
-    public Task RemoveImageAsync(string reference, bool force, CancellationToken ct) => throw Unexpected();
     public Task<string> CommitContainerAsync(CommitContainerChangesParameters parameters, CancellationToken ct) => throw Unexpected();
     public Task<long> WaitContainerAsync(string id, CancellationToken ct) => throw Unexpected();
     public Task<(string StdOut, string StdErr)> GetContainerLogsAsync(string id, CancellationToken ct) => throw Unexpected();
-    public Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct) => throw Unexpected();
-    public Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct) => throw Unexpected();
     private static InvalidOperationException Unexpected() => new("not on the allocation decision path");
 }

@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using Ds01.Core;
 using Ds01.Core.Containers;
+using Ds01.Core.Gpu;
 using Ds01.Core.Docker;
 using Ds01.Core.Identity;
 using Ds01.Core.Images;
 
 // Fast-path vs legacy-path container create on the same base image, against the dockerd in DOCKER_HOST.
 //   dotnet run -c Release --project bench/Ds01.Bench -- [runs] [base image]
-// Fast: CreateAsync from ds01-{uid}/bench:latest (built FROM the base with the user baked in).
-// Legacy: CreateAsync from the plain base (temporary container + user setup + commit + create).
-// Each run is timed around CreateAsync only; the container (and legacy commit) is removed between runs.
+// Fast: ContainerCreation.RunAsync from ds01-{uid}/bench:latest (built FROM the base with the user baked in).
+// Legacy: ContainerCreation.RunAsync from the plain base (temporary container + user setup + commit + create).
+// Each run is timed around RunAsync only; the container (and legacy commit) is removed between runs.
 var runs = args.Length > 0 ? int.Parse(args[0]) : 15;
 var baseImage = args.Length > 1 ? args[1] : "ds01-test/busybox:latest";
 
@@ -32,17 +33,18 @@ using var engine = new DockerEngine();
 var owner = session.Caller;
 var images = new ImageService(session, engine);
 var containers = new ContainerService(session, engine);
+var creation = new ContainerCreation(session, engine, new GpuService(session, engine));
 var ct = CancellationToken.None;
 
 var project = "bench-" + Guid.NewGuid().ToString("N")[..6];
-var (dockerfile, _) = images.GenerateDockerfile(new DockerfileRequest { Project = project, BaseImage = baseImage }, owner);
+var dockerfile = images.GenerateDockerfile(new DockerfileRequest { Project = project, BaseImage = baseImage }, owner);
 var built = await images.BuildAsync(project, dockerfile, owner, noCache: false, force: true, new Progress<BuildMessage>(_ => { }), ct);
 Console.WriteLine($"dockerd {engine.Endpoint}, base {baseImage}, fast image {built.Name}, {runs} runs each");
 
 async Task<double> Once(string name, string image)
 {
     var sw = Stopwatch.StartNew();
-    await containers.CreateAsync(new ContainerCreateRequest { Name = name, Image = image, Project = project, GpuCount = 0 }, owner, ct);
+    await creation.RunAsync(new ContainerCreateRequest { Name = name, Image = image, Project = project, GpuCount = 0 }, owner, ct);
     var ms = sw.Elapsed.TotalMilliseconds;
     await containers.RemoveAsync(name, owner, stopFirst: true, ct);
     return ms;

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
-using Spectre.Console;
 
 namespace Ds01.Cli;
 
@@ -54,6 +53,13 @@ public sealed class CommandRunner : IDisposable
         runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
         runspace.Open();
         if (verbose) runspace.SessionStateProxy.SetVariable("VerbosePreference", ActionPreference.Continue);
+        if (!console.OutputIsTerminal || console.NoColor)
+        {
+            // A pipe or NO_COLOR gets no escape sequences in table headers, as in pwsh.
+            using var style = PowerShell.Create();
+            style.Runspace = runspace;
+            style.AddScript("$PSStyle.OutputRendering = 'PlainText'").Invoke();
+        }
 
         using var ps = PowerShell.Create();
         ps.Runspace = runspace;
@@ -63,8 +69,6 @@ public sealed class CommandRunner : IDisposable
     }
 
     public Version? ModuleVersion => _module?.Version;
-
-    public IReadOnlyList<string> FormatFiles => _module?.ExportedFormatFiles ?? [];
 
     /// <summary>Runs PowerShell text given with -c.</summary>
     public int RunScript(string script, bool json) => Run(ps => ps.AddScript(script), json);
@@ -114,11 +118,11 @@ public sealed class CommandRunner : IDisposable
             var record = ps.Streams.Information[e.Index];
             // The engine itself writes records tagged PSHOST (Write-Host) through the host UI.
             if (record.Tags.Contains("PSHOST")) return;
-            _console.Out.WriteLine(ValueText.Format(record.MessageData));
+            _console.Out.WriteLine(LanguagePrimitives.ConvertTo<string>(record.MessageData));
         };
 
         // Collect output as it arrives, so what came before a terminating error is still shown.
-        var output = new List<object?>();
+        var output = new List<PSObject>();
         var collector = new PSDataCollection<PSObject>();
         collector.DataAdded += (_, e) => output.Add(collector[e.Index]);
         try
@@ -138,8 +142,7 @@ public sealed class CommandRunner : IDisposable
 
         try
         {
-            if (json) JsonRenderer.Write(_console.Out, output);
-            else RenderTable(output);
+            errors += Render(output, json);
         }
         finally
         {
@@ -151,29 +154,52 @@ public sealed class CommandRunner : IDisposable
         return errors > 0 || ps.HadErrors ? 1 : 0;
     }
 
-    private void RenderTable(IReadOnlyList<object?> output)
+    /// <summary>
+    /// Prints the output with the engine's own formatter, exactly as pwsh would: the module's views from
+    /// Ds01.format.ps1xml (and the engine's help views for Get-Help) through Out-String, JSON through
+    /// ConvertTo-Json. Returns the number of errors the formatter itself raised.
+    /// </summary>
+    private int Render(IReadOnlyList<PSObject> output, bool json)
     {
-        if (output.Count == 0) return;
-        var views = FormatViews.Load(FormatFiles, (path, ex) =>
-            _console.Error.WriteLine($"warning: cannot read format file {path}: {ex.Message}"));
-        var renderer = new TableRenderer(views, new ScriptCellEvaluator(_runspace));
-        var ascii = !_console.OutputIsTerminal;
-        renderer.Render(output, CreateAnsiConsole(_console), _console.Out, ascii);
+        if (output.Count == 0)
+        {
+            // ConvertTo-Json needs an input object; no output is an empty array.
+            if (json) _console.Out.WriteLine("[]");
+            return 0;
+        }
+        using var ps = PowerShell.Create();
+        ps.Runspace = _runspace;
+        if (json)
+            // -EnumsAsStrings: ds01's JSON is for scripts, which want "Stopped", not 3, whatever the type declares.
+            ps.AddCommand("ConvertTo-Json").AddParameter("Depth", JsonDepth).AddParameter("AsArray").AddParameter("EnumsAsStrings");
+        else
+            ps.AddCommand("Out-String").AddParameter("Stream").AddParameter("Width", OutputWidth(_console));
+        try
+        {
+            foreach (var line in ps.Invoke<string>(output)) _console.Out.WriteLine(line);
+        }
+        catch (RuntimeException ex)
+        {
+            ErrorWriter.Write(_console.Error, ex.ErrorRecord);
+            return 1;
+        }
+        foreach (var record in ps.Streams.Error) ErrorWriter.Write(_console.Error, record);
+        return ps.Streams.Error.Count;
     }
 
-    public static IAnsiConsole CreateAnsiConsole(CliConsole console)
+    /// <summary>Nesting kept by --json; deeper objects become their string form, as ConvertTo-Json does.</summary>
+    public const int JsonDepth = 3;
+
+    /// <summary>Columns Out-String may use when stdout is a pipe, so no row a script reads is cut short.</summary>
+    public const int PipeWidth = 4096;
+
+    /// <summary>The terminal's width, as pwsh uses; COLUMNS when set; a pipe gets <see cref="PipeWidth"/>.</summary>
+    public static int OutputWidth(CliConsole console)
     {
-        var plain = !console.OutputIsTerminal;
-        var ansi = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = plain || console.NoColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Out = new AnsiConsoleOutput(console.Out),
-            Interactive = InteractionSupport.No,
-        });
-        // A pipe has no width; without this Spectre wraps at 80 columns and splits rows scripts read.
-        if (plain) ansi.Profile.Width = 4096;
-        return ansi;
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 0) return columns;
+        if (!console.OutputIsTerminal) return PipeWidth;
+        try { return Console.WindowWidth > 0 ? Console.WindowWidth : 120; }
+        catch (IOException) { return 120; }
     }
 
     public void Dispose() => _runspace.Dispose();

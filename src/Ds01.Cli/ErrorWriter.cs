@@ -13,7 +13,7 @@ public static class ErrorWriter
         var details = new List<string>();
         if (!string.IsNullOrEmpty(record.FullyQualifiedErrorId)) details.Add($"id: {record.FullyQualifiedErrorId}");
         details.Add($"category: {record.CategoryInfo.Category}");
-        if (record.TargetObject is not null) details.Add($"target: {ValueText.Format(record.TargetObject)}");
+        if (record.TargetObject is not null) details.Add($"target: {LanguagePrimitives.ConvertTo<string>(record.TargetObject)}");
         lines.Add("  " + string.Join("  ", details));
 
         var hint = record.ErrorDetails?.RecommendedAction;

@@ -1,6 +1,6 @@
 namespace Ds01.Core;
 
-/// <summary>Where Ds01 reads config and writes state and logs; each overridable by environment (DESIGN.md).</summary>
+/// <summary>Where Ds01 reads config and writes state and logs; each overridable by environment.</summary>
 public sealed class Ds01Paths
 {
     public const string ConfigDirVariable = "DS01_CONFIG_DIR";

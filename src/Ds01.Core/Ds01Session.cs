@@ -6,8 +6,9 @@ using Ds01.Core.Identity;
 namespace Ds01.Core;
 
 /// <summary>
-/// Everything one command needs: paths, config, the caller and the access policy, the event log.
-/// Cmdlets build one per invocation so a changed config or environment is picked up at once.
+/// Everything one command needs: paths, config (each file loaded once), the caller and the access policy, the
+/// event recorder and the feedback channel. Cmdlets build one per invocation so a changed config or
+/// environment is picked up at once.
 /// </summary>
 public class Ds01Session
 {
@@ -20,6 +21,7 @@ public class Ds01Session
         Clock = clock ?? TimeProvider.System;
         Access = new AccessPolicy(identities, Caller, () => TryLimits());
         Events = new EventLog(paths.EventLogFile);
+        Recorder = new EventRecorder(Events, Caller, Feedback, Clock);
     }
 
     public Ds01Paths Paths { get; }
@@ -28,6 +30,10 @@ public class Ds01Session
     public UserIdentity Caller { get; }
     public AccessPolicy Access { get; }
     public EventLog Events { get; }
+    /// <summary>The one way services write events; a failed write becomes a warning in <see cref="Feedback"/>.</summary>
+    public EventRecorder Recorder { get; }
+    /// <summary>Warnings and notes for the host to show; drained on the host's thread.</summary>
+    public FeedbackQueue Feedback { get; } = new();
     public TimeProvider Clock { get; }
 
     public static Ds01Session FromEnvironment() => new(Ds01Paths.FromEnvironment(), new OsIdentitySource());

@@ -97,7 +97,8 @@ public sealed class DockerTestBed : IDisposable
         try
         {
             var mine = Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult()
-                .Where(c => c.Names.Any(n => n.Contains(RunId, StringComparison.Ordinal)));
+                .Where(c => c.Names.Any(n => n.Contains(RunId, StringComparison.Ordinal))).ToList();
+            var usedImages = mine.Select(c => c.ImageID).ToHashSet(StringComparer.Ordinal);
             foreach (var c in mine) Engine.RemoveContainerAsync(c.ID, force: true, CancellationToken.None).GetAwaiter().GetResult();
             // Project images and legacy commits carry the run id in their repository or tag.
             var images = Engine.ListImagesAsync(CancellationToken.None).GetAwaiter().GetResult()
@@ -106,6 +107,17 @@ public sealed class DockerTestBed : IDisposable
             {
                 try { Engine.RemoveImageAsync(t, force: true, CancellationToken.None).GetAwaiter().GetResult(); }
                 catch (Core.Ds01Exception) { /* removed with another tag of the same image */ }
+            }
+            // A rebuild (Update-Ds01Image) moves the tag and leaves the old image untagged; it is ours when one of our
+            // containers ran it or its ds01.project label carries the run id. Tagged images are never touched here.
+            var dangling = Engine.ListImagesAsync(CancellationToken.None).GetAwaiter().GetResult()
+                .Where(i => (i.RepoTags ?? []).All(t => t == "<none>:<none>"))
+                .Where(i => usedImages.Contains(i.ID)
+                    || (i.Labels?.TryGetValue("ds01.project", out var project) == true && project.Contains(RunId, StringComparison.Ordinal)));
+            foreach (var i in dangling)
+            {
+                try { Engine.RemoveImageAsync(i.ID, force: false, CancellationToken.None).GetAwaiter().GetResult(); }
+                catch (Core.Ds01Exception) { /* still a parent of another image */ }
             }
         }
         catch (Exception) { /* the daemon is gone; nothing left to clean */ }

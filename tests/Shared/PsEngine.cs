@@ -13,7 +13,8 @@ public sealed record PsResult(Collection<PSObject> Output, IReadOnlyList<ErrorRe
 }
 
 /// <summary>
-/// Hosts System.Management.Automation in-process exactly as a user's pwsh would load the module:
+/// Hosts the full PowerShell SDK in-process (Microsoft.PowerShell.SDK: Format-Table, Out-String, Export-Csv,
+/// ConvertTo-Json ...) and loads the module exactly as a user's pwsh would:
 /// CreateDefault2 + Import-Module of out/Ds01/Ds01.psd1. Environment variables are process-wide, so tests
 /// that set DS01_* run in the serial "engine" collection.
 /// </summary>

@@ -1,22 +1,14 @@
 namespace Ds01.Tests;
 
-/// <summary>Finds the repository root and the shared fixtures beside it, wherever the tests run from.</summary>
+/// <summary>Finds the repository root and its test fixtures, wherever the tests run from.</summary>
 public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
     public static string ModuleManifest => Path.Combine(Root, "out", "Ds01", "Ds01.psd1");
 
-    /// <summary>../shared/fixtures (the tests read fixtures there; they are never copied into the repo).</summary>
-    public static string Fixtures
-    {
-        get
-        {
-            var env = Environment.GetEnvironmentVariable("DS01_SHARED_DIR");
-            var shared = string.IsNullOrEmpty(env) ? Path.Combine(Path.GetDirectoryName(Root)!, "shared") : env;
-            return Path.Combine(shared, "fixtures");
-        }
-    }
+    /// <summary>tests/fixtures: captures the tests read (nvidia-smi output of real machines); a clone is self-contained.</summary>
+    public static string Fixtures => Path.Combine(Root, "tests", "fixtures");
 
     public static string NvidiaSmiFixture(string machine) => Path.Combine(Fixtures, "nvidia-smi", machine);
 

@@ -232,6 +232,8 @@ public static class MarkdownHelpParser
                     case LineBreakInline: sb.Append(' '); break;
                     case HtmlEntityInline e: sb.Append(e.Transcoded.ToString()); break;
                     case AutolinkInline a: sb.Append(a.Url); break;
+                    // CommonMark reads ds01-<uid>/<project> as raw HTML tags; in a help page they are placeholders to keep.
+                    case HtmlInline h: sb.Append(h.Tag); break;
                     case ContainerInline c: Append(c.FirstChild, sb); break;
                 }
             }

@@ -5,12 +5,16 @@ public sealed class ConfigStore
 {
     private readonly Ds01Paths _paths;
     private ResourceLimitsConfig? _limits;
+    private Gpu.GpuConfig? _gpu;
 
     public ConfigStore(Ds01Paths paths) => _paths = paths;
 
     public Ds01Paths Paths => _paths;
 
     public ResourceLimitsConfig ResourceLimits => _limits ??= LoadResourceLimits();
+
+    /// <summary>gpu-config.yaml (defaults when absent), read once per command.</summary>
+    public Gpu.GpuConfig Gpu => _gpu ??= Ds01.Core.Gpu.GpuConfig.Load(_paths.ConfigDir);
 
     private ResourceLimitsConfig LoadResourceLimits()
     {
@@ -46,7 +50,7 @@ public sealed class ConfigStore
             problems.Add(new ConfigProblem(limits, 0, 0, "ConfigFileNotFound", "resource-limits.yaml is missing"));
         else
             problems.AddRange(ResourceLimitsConfig.Validate(limits, File.ReadAllText(limits)));
-        problems.AddRange(Gpu.GpuConfig.ValidateDirectory(configDir));
+        problems.AddRange(Ds01.Core.Gpu.GpuConfig.ValidateDirectory(configDir));
         var catalog = Path.Combine(configDir, "ml_images.repo");
         if (File.Exists(catalog)) problems.AddRange(Images.ImageCatalog.Validate(catalog, File.ReadAllText(catalog)));
         return problems;

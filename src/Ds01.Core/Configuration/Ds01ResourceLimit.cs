@@ -19,7 +19,13 @@ public sealed class Ds01ResourceLimit
     public double GpuHoldAfterStopMinutes { get; init; }
 
     /// <summary>Where each key's value came from: "user", "group:NAME", "defaults" or "builtin".</summary>
-    public IReadOnlyDictionary<string, string> Source { get; init; } = new Dictionary<string, string>();
+    internal IReadOnlyDictionary<string, string> Sources { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Every key's source as one line ("gpu_limit=group:students; cpu_limit=defaults"), so Export-Csv keeps it.</summary>
+    public string Source => string.Join("; ", Sources.Select(s => $"{s.Key}={s.Value}"));
+
+    /// <summary>Where one key's value came from ("user", "group:NAME", "defaults", "builtin"), or null for an unknown key.</summary>
+    public string? SourceOf(string key) => Sources.TryGetValue(key, out var source) ? source : null;
 
     public override string ToString() => $"{User} ({Group ?? "no group"})";
 }

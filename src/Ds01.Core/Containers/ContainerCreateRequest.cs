@@ -14,6 +14,3 @@ public sealed class ContainerCreateRequest
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(10);
     public string Interface { get; init; } = "atomic";
 }
-
-/// <summary>Create's outcome plus notes for -Verbose (what was skipped and why).</summary>
-public sealed record ContainerCreateResult(Ds01Container Container, IReadOnlyList<string> Notes);

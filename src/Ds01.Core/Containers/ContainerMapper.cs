@@ -4,16 +4,20 @@ using Ds01.Core.Naming;
 
 namespace Ds01.Core.Containers;
 
-/// <summary>Docker's list and inspect answers → Ds01Container; ds01.* labels first, then aime.mlc.*.</summary>
+/// <summary>
+/// Docker's list and inspect answers → Ds01Container; ds01.* labels first, then aime.mlc.*. Times are Docker's
+/// exact ones or none: a list answer carries a stop time only as rounded text ("Exited (0) About an hour ago"),
+/// so a listed container has no StoppedAt or GpuHoldExpiresAt until it is inspected.
+/// </summary>
 public static class ContainerMapper
 {
     public static Ds01Container FromList(ContainerListResponse c, DateTimeOffset now)
     {
         var tag = c.Names?.FirstOrDefault()?.TrimStart('/') ?? c.ID;
         var state = DockerStatus.State(c.State);
-        var (started, stopped) = DockerStatus.Times(c.Status, now);
+        var (started, _) = DockerStatus.Times(c.Status, now);
         return Build(tag, c.ID, c.Image, c.Labels, state, new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
-            started, stopped, now, c.Status ?? "");
+            started, null, now, c.Status ?? "");
     }
 
     public static Ds01Container FromInspect(ContainerInspectResponse c, DateTimeOffset now)
@@ -58,7 +62,8 @@ public static class ContainerMapper
             Uid = uid,
             Group = L(Labels.Group),
             Project = L(Labels.Project),
-            Image = image,
+            // The image the user asked for (a legacy create runs a per-container commit of it).
+            Image = L(Labels.CustomImage) ?? image,
             State = state,
             Gpu = L(Labels.GpuSlots) ?? "",
             GpuUuids = L(Labels.GpuUuids) ?? "",

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Docker.DotNet.Models;
 using Ds01.Core.Configuration;
 using Ds01.Core.Docker;
@@ -9,8 +8,8 @@ using Ds01.Core.Naming;
 namespace Ds01.Core.Containers;
 
 /// <summary>
-/// Container use-cases: create with limits fixed at create time, lifecycle with ownership checks, listing
-/// with one Docker call, stats and exec. Every change is written to the event log.
+/// Container use-cases after create (which is <see cref="ContainerCreation"/>): resolve, lifecycle with ownership
+/// checks, listing with one Docker call, stats and exec. Every change is recorded as an event.
 /// </summary>
 public sealed class ContainerService
 {
@@ -29,13 +28,28 @@ public sealed class ContainerService
 
     // ---------- listing ----------
 
-    /// <summary>Every container AIME or Ds01 made (label aime.mlc), in one list call.</summary>
+    /// <summary>
+    /// Every container AIME or Ds01 made (label aime.mlc), in one list call; stopped containers with GPU slots are
+    /// inspected too (few), so their stop time and the end of their GPU hold are Docker's exact FinishedAt.
+    /// </summary>
     public async Task<IReadOnlyList<Ds01Container>> ListAllAsync(CancellationToken ct)
     {
         var raw = await _docker.ListContainersAsync(new Dictionary<string, bool> { [Labels.Aime] = true }, ct).ConfigureAwait(false);
         var now = Now;
-        return raw.Select(c => ContainerMapper.FromList(c, now)).ToList();
+        var listed = raw.Select(c => ContainerMapper.FromList(c, now)).ToList();
+        return await Task.WhenAll(listed.Select(async c =>
+        {
+            if (c.State != ContainerState.Stopped || c.Gpu.Length == 0) return c;
+            var exact = await _docker.InspectContainerAsync(c.Id, ct).ConfigureAwait(false);
+            return exact is null ? c : ContainerMapper.FromInspect(exact, now);
+        })).ConfigureAwait(false);
     }
+
+    /// <summary>The containers Get-Ds01Container shows: the owner's (everyone's when null), in the given states, by name.</summary>
+    public static IReadOnlyList<Ds01Container> Select(IEnumerable<Ds01Container> all, UserIdentity? owner, IReadOnlyCollection<ContainerState>? states) =>
+        all.Where(c => owner is null || OwnedBy(c, owner))
+            .Where(c => states is null || states.Contains(c.State))
+            .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
 
     public static bool OwnedBy(Ds01Container c, UserIdentity user) =>
         c.Uid is { } uid ? uid == user.Uid : c.User == user.Name;
@@ -70,226 +84,6 @@ public sealed class ContainerService
     {
         var uid = ContainerNaming.ParseTag(c.Name).Uid;
         return uid is { } u ? u == owner.Uid : Labels.Owner(c.Config?.Labels) == owner.Name;
-    }
-
-    // ---------- create ----------
-
-    public async Task<ContainerCreateResult> CreateAsync(ContainerCreateRequest request, UserIdentity owner, CancellationToken ct)
-    {
-        ContainerNaming.ValidateName(request.Name);
-        var project = request.Project ?? request.Name.ToLowerInvariant();
-        ContainerNaming.ValidateProject(project);
-        if (request.Gpu is not null && request.GpuCount != 1)
-            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "GpuSlotWithCount",
-                $"-Gpu {request.Gpu} names one slot, but -GpuCount is {request.GpuCount}.", request.Gpu,
-                "Leave out -GpuCount when you name a slot with -Gpu.");
-        if (request.GpuCount < 0)
-            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidGpuCount", "-GpuCount cannot be negative.", request.GpuCount,
-                "Use 0 for a CPU-only container.");
-        var config = _session.Config.ResourceLimits;
-        var limits = LimitResolver.Resolve(config, owner.Name, owner.Groups);
-        var notes = new List<string>();
-        var tag = ContainerNaming.Tag(request.Name, owner.Uid);
-
-        // Cheap checks first, so bad input changes nothing.
-        var mine = await ListAsync(owner, ct).ConfigureAwait(false);
-        if (mine.Any(c => c.Tag == tag) || await _docker.InspectContainerAsync(tag, ct).ConfigureAwait(false) is not null)
-            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"A container named '{request.Name}' already exists.", request.Name,
-                "Pick another name, or remove the old one with Remove-Ds01Container.");
-        CheckContainerLimit(mine.Count, limits, request.Name);
-
-        var image = request.Image ?? ContainerNaming.ImageName(owner.Uid, project);
-        var imageInfo = await _docker.InspectImageAsync(image, ct).ConfigureAwait(false)
-            ?? throw new Ds01Exception(Ds01ErrorKind.NotFound, "ImageNotFound", $"The image '{image}' does not exist on this server.", image,
-                request.Image is null ? $"Build it first with Build-Ds01Image -Project {project} (image-create), or pass -Image." : "Check the name with Get-Ds01Image -All.");
-
-        var mounts = new MountPolicy(config);
-        var workspace = request.Workspace is null ? mounts.DefaultWorkspace(owner, project) : mounts.Check(request.Workspace, owner, "workspace");
-        if (request.Workspace is null) mounts.Check(workspace, owner, "workspace");
-        var data = request.DataPath is null ? null : mounts.Check(request.DataPath, owner, "data path");
-        if (data is not null && !Directory.Exists(data))
-            throw new Ds01Exception(Ds01ErrorKind.NotFound, "DataPathNotFound", $"The data path '{data}' does not exist.", data, "Create it or fix the path.");
-
-        GpuPlacementRequest? gpuRequest = null;
-        if (request.GpuCount > 0 || request.Gpu is not null)
-        {
-            if (_gpu is null)
-                throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "GpuSupportUnavailable", "GPU allocation is not available.", request.Name,
-                    "Use -GpuCount 0 for a CPU-only container.");
-            gpuRequest = new GpuPlacementRequest(owner, limits, tag, Math.Max(1, request.GpuCount), request.Gpu, request.Wait, request.WaitTimeout);
-            // Fail fast on quota or a busy GPU before the slow legacy commit; the binding decision is made under the lock.
-            await _gpu.PrecheckAsync(gpuRequest, ct).ConfigureAwait(false);
-        }
-
-        // SPEC 3.6: the image itself when its user setup matches the owner (fast path), else a legacy run + commit.
-        var source = await new UserSetupPath(_docker).PrepareAsync(imageInfo, image, tag, owner, ct).ConfigureAwait(false);
-        notes.AddRange(source.Notes);
-        Warnings.AddRange(source.Warnings);
-        var parameters = BuildCreateParameters(request.Name, tag, project, source.Image, owner, limits, workspace, data, request.Interface, config.Ulimits);
-        string id;
-        GpuAssignment? gpu = null;
-        var createdWorkspace = false;
-        try
-        {
-            await ApplyHostAsync(parameters, limits, owner, notes, ct).ConfigureAwait(false);
-            createdWorkspace = EnsureWorkspace(workspace, owner, notes);
-            if (gpuRequest is not null)
-            {
-                id = await _gpu!.AllocateAsync(gpuRequest, async assignment =>
-                {
-                    gpu = assignment;
-                    await RecheckContainerLimitAsync(owner, limits, request.Name, ct).ConfigureAwait(false);
-                    _gpu.Apply(assignment, parameters);
-                    // Not cancellable: once dockerd has the request, a cancelled wait would leave a container we report as failed.
-                    return await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
-                }, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                parameters.Labels[Labels.AimeGpus] = "0";
-                // The same lock as GPU creates, so two parallel creates cannot both pass max_containers.
-                using (Gpu.AllocationLock.Acquire(_session.Paths.AllocationLockFile, Gpu.GpuConfig.Load(_session.Paths.ConfigDir).LockTimeout))
-                {
-                    await RecheckContainerLimitAsync(owner, limits, request.Name, ct).ConfigureAwait(false);
-                    id = await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception)
-        {
-            // A failed create leaves nothing behind: not the legacy commit, not an empty workspace we made.
-            if (source.LegacyImage is not null)
-            {
-                try { await _docker.RemoveImageAsync(source.LegacyImage, force: false, CancellationToken.None).ConfigureAwait(false); }
-                catch (Ds01Exception) { /* in use by another container of the same tag: keep */ }
-            }
-            try
-            {
-                if (createdWorkspace && Directory.Exists(workspace) && !Directory.EnumerateFileSystemEntries(workspace).Any())
-                    Directory.Delete(workspace);
-            }
-            catch (IOException) { /* keep the original error; an empty directory is harmless */ }
-            catch (UnauthorizedAccessException) { }
-            throw;
-        }
-
-        Log("container.create", owner, new Dictionary<string, object?>
-        {
-            ["container"] = tag, ["image"] = image, ["legacy_image"] = source.LegacyImage, ["gpu"] = gpu is null ? null : string.Join(",", gpu.Slots),
-            ["cpu_limit"] = limits.CpuLimit, ["memory_limit"] = limits.MemoryLimitBytes,
-        }, notes);
-        var created = await _docker.InspectContainerAsync(id, ct).ConfigureAwait(false)
-            ?? throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerVanished", $"Container '{tag}' disappeared right after create.", tag);
-        return new ContainerCreateResult(ContainerMapper.FromInspect(created, Now), notes);
-    }
-
-    internal CreateContainerParameters BuildCreateParameters(string name, string tag, string project, string image, UserIdentity owner,
-        Ds01ResourceLimit limits, string workspace, string? data, string iface, IReadOnlyDictionary<string, long> ulimits)
-    {
-        var labels = new Dictionary<string, string>
-        {
-            [Labels.Aime] = owner.Name,
-            [Labels.AimeName] = name,
-            [Labels.AimeUser] = owner.Name,
-            [Labels.AimeVersion] = "3",
-            [Labels.AimeFramework] = "custom",
-            [Labels.AimeWorkMount] = workspace,
-            [Labels.AimeDataMount] = data ?? "",
-            [Labels.AimeDs01Managed] = "true",
-            [Labels.AimeCustomImage] = image,
-            [Labels.Managed] = "true",
-            [Labels.User] = owner.Name,
-            [Labels.UserId] = owner.Uid.ToString(CultureInfo.InvariantCulture),
-            [Labels.GroupId] = owner.Gid.ToString(CultureInfo.InvariantCulture),
-            [Labels.Username] = owner.SanitizedName,
-            [Labels.Name] = name,
-            [Labels.Project] = project,
-            [Labels.Group] = limits.Group ?? "",
-            [Labels.CreatedAt] = Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-            [Labels.Interface] = iface,
-            [Labels.CustomImage] = image,
-            [Labels.WorkMount] = workspace,
-        };
-        if (data is not null) labels[Labels.DataMount] = data;
-
-        var binds = new List<string> { $"{workspace}:/workspace" };
-        if (data is not null) binds.Add($"{data}:/data");
-        var host = new HostConfig
-        {
-            Binds = binds,
-            Init = true,
-            Privileged = false, // never: it breaks MIG isolation and hands out the host
-            Ulimits = ulimits.Select(u => new Ulimit { Name = u.Key, Soft = u.Value, Hard = u.Value }).ToList(),
-        };
-        if (limits.CpuLimit is { } cpu) host.NanoCPUs = (long)Math.Round(cpu * 1e9);
-        if (limits.MemoryLimitBytes is { } mem) { host.Memory = mem; host.MemorySwap = mem; }
-        if (limits.ShmSizeBytes is { } shm) host.ShmSize = shm;
-        if (limits.PidsLimit is { } pids) host.PidsLimit = pids;
-
-        return new CreateContainerParameters
-        {
-            Name = tag,
-            Image = image,
-            // AIME's -it: a TTY and open stdin keep the image's default shell alive.
-            Tty = true,
-            OpenStdin = true,
-            User = $"{owner.Uid}:{owner.Gid}",
-            WorkingDir = "/workspace",
-            Labels = labels,
-            Env = new List<string> { $"DS01_CONTAINER={name}", $"DS01_USER={owner.Name}" },
-            HostConfig = host,
-        };
-    }
-
-    private async Task ApplyHostAsync(CreateContainerParameters p, Ds01ResourceLimit limits, UserIdentity owner, List<string> notes, CancellationToken ct)
-    {
-        var info = await _docker.GetSystemInfoAsync(ct).ConfigureAwait(false);
-        // Docker refuses --cpus above the host's CPU count; a limit written for a bigger server means "all of them".
-        if (info.NCPU > 0 && p.HostConfig.NanoCPUs > info.NCPU * 1_000_000_000L)
-        {
-            notes.Add($"cpu_limit {p.HostConfig.NanoCPUs / 1e9:0.##} is more than this host's {info.NCPU} CPUs; using {info.NCPU}.");
-            p.HostConfig.NanoCPUs = info.NCPU * 1_000_000_000L;
-        }
-        if (!string.Equals(info.CgroupDriver, "systemd", StringComparison.OrdinalIgnoreCase))
-        {
-            notes.Add($"No cgroup slice: Docker's cgroup driver is '{info.CgroupDriver}', not systemd; limits still apply per container.");
-            return;
-        }
-        // '-' nests in systemd slice names, so the user part uses '_' to stay one level below the group.
-        var group = (limits.Group ?? "default").Replace('-', '_');
-        var slice = $"ds01-{group}-{owner.SanitizedName.Replace('-', '_')}.slice";
-        p.HostConfig.CgroupParent = slice;
-        p.Labels[Labels.Slice] = slice;
-        notes.Add($"Cgroup parent {slice}.");
-    }
-
-    private static void CheckContainerLimit(int count, Ds01ResourceLimit limits, string name)
-    {
-        if (limits.MaxContainers is { } max && count >= max)
-            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached",
-                $"You have {count} containers; your limit is {max}.", name,
-                "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
-    }
-
-    /// <summary>Counted again under the allocation lock: the early check is only there to fail fast.</summary>
-    private async Task RecheckContainerLimitAsync(UserIdentity owner, Ds01ResourceLimit limits, string name, CancellationToken ct)
-    {
-        if (limits.MaxContainers is null) return;
-        CheckContainerLimit((await ListAsync(owner, ct).ConfigureAwait(false)).Count, limits, name);
-    }
-
-    /// <summary>Creates the workspace owned by the user; true when it did not exist before.</summary>
-    private bool EnsureWorkspace(string workspace, UserIdentity owner, List<string> notes)
-    {
-        if (Directory.Exists(workspace)) return false;
-        // Every directory made here belongs to the user (a root-owned ~/workspace would block their own creates).
-        var missing = new Stack<string>();
-        for (var d = workspace; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Push(d);
-        Directory.CreateDirectory(workspace);
-        if (_session.Caller.Uid == 0 && owner.Uid != 0)
-            foreach (var dir in missing) Posix.Lchown(dir, owner.Uid, owner.Gid);
-        notes.Add($"Created workspace {workspace}.");
-        return true;
     }
 
     // ---------- lifecycle ----------
@@ -329,10 +123,20 @@ public sealed class ContainerService
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
         if (c.State.Running || c.State.Paused)
         {
-            if (kill) await _docker.KillContainerAsync(c.ID, ct).ConfigureAwait(false);
-            else await _docker.StopContainerAsync(c.ID, timeoutSeconds, ct).ConfigureAwait(false);
             var d = Detail(c);
             d["method"] = kill ? "kill" : "stop";
+            try
+            {
+                if (kill) await _docker.KillContainerAsync(c.ID, ct).ConfigureAwait(false);
+                else await _docker.StopContainerAsync(c.ID, timeoutSeconds, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C ends our wait, not dockerd's stop, which goes on: an action that happens is recorded.
+                d["interrupted"] = true;
+                Log("container.stop", owner, d);
+                throw;
+            }
             Log("container.stop", owner, d);
         }
         return await ReadAsync(c.ID, ct).ConfigureAwait(false);
@@ -384,7 +188,8 @@ public sealed class ContainerService
         if (image.EndsWith(":" + c.Name.TrimStart('/'), StringComparison.Ordinal))
         {
             try { await _docker.RemoveImageAsync(image, force: false, ct).ConfigureAwait(false); }
-            catch (Ds01Exception) { /* still used by another container: keep it */ }
+            catch (Ds01Exception e) when (e.Kind is Ds01ErrorKind.AlreadyExists or Ds01ErrorKind.InvalidOperation or Ds01ErrorKind.NotFound)
+            { /* still used by another container, or gone: keep it */ }
         }
     }
 
@@ -417,6 +222,25 @@ public sealed class ContainerService
         return await Task.WhenAll(mine.Select(c => StatsAsync(c, ct))).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// What an interactive shell needs: the running container's id (started first when <paramref name="start"/>)
+    /// and the shell, the given one or bash when the image has it, else sh.
+    /// </summary>
+    public async Task<(string Id, string Shell)> ShellTargetAsync(string name, UserIdentity owner, bool start, string? shell, CancellationToken ct)
+    {
+        var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
+        if (!c.State.Running)
+        {
+            if (!start)
+                throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning", $"Container '{name}' is not running.", name,
+                    "Use Start-Ds01Container first, or Enter-Ds01Container -Start.");
+            await StartAsync(name, owner, ct).ConfigureAwait(false);
+        }
+        if (shell is not null) return (c.ID, shell);
+        var bash = await _docker.ExecAsync(c.ID, new[] { "test", "-x", "/bin/bash" }, null, ct).ConfigureAwait(false);
+        return (c.ID, bash.ExitCode == 0 ? "/bin/bash" : "/bin/sh");
+    }
+
     public async Task<ExecResult> ExecAsync(string name, UserIdentity owner, IList<string> command, CancellationToken ct)
     {
         if (command.Count == 0)
@@ -438,13 +262,6 @@ public sealed class ContainerService
         return new Dictionary<string, object?> { ["container"] = c.Name.TrimStart('/'), ["gpu"] = slots ?? "" };
     }
 
-    public List<string> Warnings { get; } = new();
-
-    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details, List<string>? notes = null)
-    {
-        var d = new Dictionary<string, object?>(details);
-        if (_session.Caller.Uid != owner.Uid) d["by"] = _session.Caller.Name;
-        var problem = _session.Events.Write(type, owner.Name, d);
-        if (problem is not null) Warnings.Add(problem);
-    }
+    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details) =>
+        _session.Recorder.Record(type, owner, details);
 }

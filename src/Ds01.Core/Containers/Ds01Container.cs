@@ -1,5 +1,7 @@
 namespace Ds01.Core.Containers;
 
+// Newtonsoft.Json is what ConvertTo-Json serializes with: the attribute makes `... | ConvertTo-Json` write the name.
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ContainerState { Created, Running, Paused, Stopped }
 
 /// <summary>A user's container as Ds01 shows it: flat properties, so it exports to CSV as is.</summary>

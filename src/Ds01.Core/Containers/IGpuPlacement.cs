@@ -13,12 +13,17 @@ public sealed record GpuPlacementRequest(UserIdentity User, Ds01ResourceLimit Li
     bool Wait, TimeSpan WaitTimeout);
 
 /// <summary>
-/// The GPU side of create and start. Create runs inside the allocation lock so that choosing the slot and
-/// recording it in the container's labels is one step: no other create can see the slot as free in between.
+/// Where a container runs, and the only code that takes the allocation lock. Create runs inside the lock so that
+/// choosing the slot and recording it in the container's labels is one step: no other create can see the slot as
+/// free in between. CPU-only creates hold the same lock, so per-user counts checked inside it are exact.
 /// </summary>
 public interface IGpuPlacement
 {
-    Task<T> AllocateAsync<T>(GpuPlacementRequest request, Func<GpuAssignment, Task<T>> create, CancellationToken ct);
+    /// <summary>
+    /// Runs <paramref name="create"/> under the allocation lock: with the chosen slots when <paramref name="request"/>
+    /// asks for GPUs, with null for a CPU-only container.
+    /// </summary>
+    Task<T> PlaceAsync<T>(GpuPlacementRequest? request, Func<GpuAssignment?, Task<T>> create, CancellationToken ct);
 
     /// <summary>A quick check without the lock: a request that cannot succeed (quota, or busy without -Wait) fails before slow work.</summary>
     Task PrecheckAsync(GpuPlacementRequest request, CancellationToken ct);

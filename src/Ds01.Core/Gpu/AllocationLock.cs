@@ -5,7 +5,7 @@ namespace Ds01.Core.Gpu;
 
 /// <summary>
 /// The exclusive, cross-process lock under which slots are chosen and the labelled container is created
-/// (REFERENCE.md section 9: choosing and recording in separate lock holds gave two containers the same GPU).
+/// (choosing and recording in separate lock holds would give two containers the same GPU).
 /// flock(2) on a file in the state dir, so the util-linux `flock` command and other processes honour it, and it
 /// is released by the kernel if the process dies. A timeout is an error: it never proceeds without the lock.
 /// </summary>

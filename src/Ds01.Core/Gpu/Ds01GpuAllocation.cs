@@ -1,5 +1,7 @@
 namespace Ds01.Core.Gpu;
 
+// Newtonsoft.Json is what ConvertTo-Json serializes with: the attribute makes `... | ConvertTo-Json` write the name.
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum GpuAllocationState { Allocated, Held, Queued }
 
 /// <summary>Who holds (or waits for) which GPU slots; flat for Export-Csv.</summary>

@@ -2,6 +2,8 @@ using System.Globalization;
 
 namespace Ds01.Core.Gpu;
 
+// Newtonsoft.Json is what ConvertTo-Json serializes with: the attribute makes `... | ConvertTo-Json` write the name.
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum GpuSlotState
 {
     Free,

@@ -18,10 +18,10 @@ public sealed record GpuHoldingInfo(GpuHolding Holding, string Tag, string Uuids
 public sealed class GpuHoldingReader
 {
     public const double DefaultHoldMinutes = 15;
-    private readonly IContainerEngine _docker;
+    private readonly IContainerApi _docker;
     private readonly TimeProvider _clock;
 
-    public GpuHoldingReader(IContainerEngine docker, TimeProvider clock)
+    public GpuHoldingReader(IContainerApi docker, TimeProvider clock)
     {
         _docker = docker;
         _clock = clock;

@@ -17,7 +17,6 @@ public sealed class GpuService : IGpuPlacement
     private readonly Ds01Session _session;
     private readonly IContainerEngine _docker;
     private readonly GpuHoldingReader _reader;
-    private GpuConfig? _config;
     private IReadOnlyList<Ds01GpuSlot>? _slots;
 
     public GpuService(Ds01Session session, IContainerEngine docker)
@@ -27,7 +26,7 @@ public sealed class GpuService : IGpuPlacement
         _reader = new GpuHoldingReader(docker, session.Clock);
     }
 
-    public GpuConfig Config => _config ??= GpuConfig.Load(_session.Paths.ConfigDir);
+    public GpuConfig Config => _session.Config.Gpu;
 
     /// <summary>The slots of this machine (nvidia-smi or the static list), read once per command.</summary>
     public IReadOnlyList<Ds01GpuSlot> Slots => _slots ??= new GpuInventory().Load(Config);
@@ -36,6 +35,7 @@ public sealed class GpuService : IGpuPlacement
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    // The only caller of AllocationLock.Acquire in the product (tests/Unit/Gpu/AllocationLockOwnerTests checks it).
     private AllocationLock Lock() => AllocationLock.Acquire(_session.Paths.AllocationLockFile, Config.LockTimeout);
 
     public Task<IReadOnlyList<GpuHoldingInfo>> HoldingsAsync(CancellationToken ct) => _reader.ReadAsync(Slots, ct);
@@ -57,14 +57,25 @@ public sealed class GpuService : IGpuPlacement
             Log("gpu.reject", req, new Dictionary<string, object?> { ["reason"] = e.ErrorId, ["message"] = e.Message });
             throw;
         }
-        catch (Ds01Exception)
+        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable)
         {
-            // Busy but willing to wait: AllocateAsync queues it.
+            // Busy but willing to wait: PlaceAsync queues it.
         }
     }
 
-    public async Task<T> AllocateAsync<T>(GpuPlacementRequest req, Func<GpuAssignment, Task<T>> create, CancellationToken ct)
+    /// <summary>
+    /// The create's critical section. Under one hold of the allocation lock: choose the slots (when GPUs are asked
+    /// for) and run <paramref name="create"/> with them, so the container that records them in its labels exists
+    /// before any other create can look. CPU-only creates (request null) take the same lock, so their own checks
+    /// inside <paramref name="create"/> (max_containers) see every other create finished. With Wait, a busy
+    /// machine queues the request by priority until the deadline.
+    /// </summary>
+    public async Task<T> PlaceAsync<T>(GpuPlacementRequest? req, Func<GpuAssignment?, Task<T>> create, CancellationToken ct)
     {
+        if (req is null)
+        {
+            using (Lock()) return await create(null).ConfigureAwait(false);
+        }
         var request = ToRequest(req);
         var slots = Slots;
         var deadline = _session.Clock.GetUtcNow() + req.WaitTimeout;
@@ -82,11 +93,6 @@ public sealed class GpuService : IGpuPlacement
                     try
                     {
                         chosen = SlotAllocator.Choose(slots, holdings, request);
-                        var ahead = WaiterAhead(queued, req.Limits.Priority, slots, holdings);
-                        if (ahead is not null)
-                            throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuQueuedAhead",
-                                $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}, {ahead.Container}).", req.ContainerTag,
-                                "Use -Wait to queue for the next one.");
                     }
                     catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable)
                     {
@@ -96,6 +102,13 @@ public sealed class GpuService : IGpuPlacement
                     {
                         Log("gpu.reject", req, new Dictionary<string, object?> { ["reason"] = e.ErrorId, ["message"] = e.Message });
                         throw;
+                    }
+                    if (chosen is not null && WaiterAhead(queued, req.Limits.Priority, slots, holdings) is { } ahead)
+                    {
+                        chosen = null;
+                        unavailable = new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuQueuedAhead",
+                            $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}, {ahead.Container}).", req.ContainerTag,
+                            "Use -Wait to queue for the next one.");
                     }
 
                     if (chosen is not null)
@@ -157,9 +170,9 @@ public sealed class GpuService : IGpuPlacement
                     limits.MaxGpusPerContainer, limits.AllowFullGpu && other.AllowFullGpu));
                 return other;
             }
-            catch (Ds01Exception)
+            catch (Ds01Exception e) when (e.Kind is Ds01ErrorKind.ResourceUnavailable or Ds01ErrorKind.QuotaExceeded or Ds01ErrorKind.InvalidArgument or Ds01ErrorKind.InvalidOperation)
             {
-                // It cannot be served now: it keeps its place but blocks nobody.
+                // It cannot be served now (busy, over its quota, or asking for what is not here): it keeps its place but blocks nobody.
             }
         }
         return null;
@@ -296,7 +309,6 @@ public sealed class GpuService : IGpuPlacement
     private void Log(string type, GpuPlacementRequest req, Dictionary<string, object?> details)
     {
         details["container"] = req.ContainerTag;
-        if (_session.Caller.Uid != req.User.Uid) details["by"] = _session.Caller.Name;
-        _session.Events.Write(type, req.User.Name, details);
+        _session.Recorder.Record(type, req.User, details);
     }
 }

@@ -42,7 +42,7 @@ public sealed class SmiQueryRow
 }
 
 /// <summary>
-/// Parses nvidia-smi's text outputs (REFERENCE.md section 6) and turns them into slots. Output it does not
+/// Parses nvidia-smi's text outputs (-L and the --query-gpu CSV) and turns them into slots. Output it does not
 /// recognise is an error, never an empty inventory: a GPU silently missing would be handed out twice or never.
 /// </summary>
 public static class NvidiaSmiParser

@@ -178,7 +178,7 @@ public static class SlotAllocator
 
     private static void CheckLimits(GpuRequest request, double used, double need)
     {
-        // MaxGpusPerContainer counts GPU-equivalents of the chosen slots (DESIGN.md: the GPU quota unit is the
+        // MaxGpusPerContainer counts GPU-equivalents of the chosen slots (the GPU quota unit is the
         // GPU-equivalent), so two 1g slots (2/7) fit a limit of 1 while two full GPUs do not.
         if (request.MaxGpusPerContainer is { } max && need > max + Epsilon)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuPerContainerLimitExceeded",

@@ -1,6 +1,6 @@
 namespace Ds01.Core.Images;
 
-/// <summary>The use-case package set of the fourth Dockerfile phase (SPEC 2.8).</summary>
+/// <summary>The use-case package set of the fourth Dockerfile phase.</summary>
 public enum UseCase
 {
     Custom,

@@ -5,13 +5,19 @@ public class Ds01Framework
 {
     public string Framework { get; init; } = "";
     public string Version { get; init; } = "";
-    public string[] Architectures { get; init; } = [];
+    internal string[] ArchitectureList { get; init; } = [];
+
+    /// <summary>The AIME architectures this row serves, ';'-separated as in ml_images.repo v2 (one cell in Export-Csv).</summary>
+    public string Architectures => string.Join(";", ArchitectureList);
+
+    /// <summary>The architectures as a list.</summary>
+    public string[] GetArchitectures() => [.. ArchitectureList];
     public string Image { get; init; } = "";
 
     /// <summary>The aime.mlc.FRAMEWORK label value, e.g. "Pytorch-2.5.1".</summary>
     public string Label => $"{Framework}-{Version}";
 
-    public override string ToString() => $"{Framework} {Version} [{string.Join(";", Architectures)}] {Image}";
+    public override string ToString() => $"{Framework} {Version} [{Architectures}] {Image}";
 }
 
 /// <summary>

@@ -72,7 +72,7 @@ public sealed class ImageCatalog
         }
         var merged = entries.Select((e, i) => new Ds01Framework
         {
-            Framework = e.Framework, Version = e.Version, Image = e.Image, Architectures = architectures[i].ToArray(),
+            Framework = e.Framework, Version = e.Version, Image = e.Image, ArchitectureList = architectures[i].ToArray(),
         }).ToList();
         return new ImageCatalog(file, merged, rows.Select(r => new Row(merged[r.EntryIndex], r.Architecture)).ToList());
     }
@@ -86,7 +86,7 @@ public sealed class ImageCatalog
                 (string.IsNullOrEmpty(name) || e.Framework.Equals(name, StringComparison.OrdinalIgnoreCase)) &&
                 (string.IsNullOrEmpty(version) || e.Version.Equals(version, StringComparison.Ordinal)) &&
                 (string.IsNullOrEmpty(architecture) ||
-                 e.Architectures.Contains(architecture, StringComparer.OrdinalIgnoreCase)))
+                 e.ArchitectureList.Contains(architecture, StringComparer.OrdinalIgnoreCase)))
             .ToList();
 
     /// <summary>Framework names listed for an architecture, in file order.</summary>
@@ -131,7 +131,7 @@ public sealed class ImageCatalog
     };
 
     /// <summary>
-    /// The seeds' images when no AIME catalog is installed (SPEC 2.4): Docker Hub's own PyTorch and TensorFlow
+    /// The seeds' images when no AIME catalog is installed: Docker Hub's own PyTorch and TensorFlow
     /// images. A null version takes the seeds' versions, 2.5.1 and 2.14.0.
     /// </summary>
     public static string DockerHubFallback(string framework, string? version)

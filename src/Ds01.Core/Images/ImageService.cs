@@ -34,8 +34,9 @@ public sealed record BuildMessage(string Line, int? Step, int? StepCount);
 /// </summary>
 public sealed class ImageService
 {
-    private static readonly Regex OwnRepository = new(@"^ds01-(\d+)/([^:/]+)\z", RegexOptions.CultureInvariant);
     private static readonly Regex StepLine = new(@"^Step (\d+)/(\d+) :", RegexOptions.CultureInvariant);
+    // The classic builder prints " ---> <id>" for the image each step leaves.
+    private static readonly Regex LayerLine = new(@"^ ---> ([0-9a-f]{12,64})$", RegexOptions.CultureInvariant);
 
     private readonly Ds01Session _session;
     private readonly IContainerEngine _docker;
@@ -46,11 +47,10 @@ public sealed class ImageService
         _docker = docker;
     }
 
-    public List<string> Warnings { get; } = new();
-
     // ---------- Dockerfiles ----------
 
-    public (string Text, string? Warning) GenerateDockerfile(DockerfileRequest request, UserIdentity owner)
+    /// <summary>The Dockerfile text; a catalog fallback (other version, Docker Hub) is said as a warning.</summary>
+    public string GenerateDockerfile(DockerfileRequest request, UserIdentity owner)
     {
         ContainerNaming.ValidateProject(request.Project);
         var (baseImage, framework, version, warning) = ResolveBase(request);
@@ -60,7 +60,8 @@ public sealed class ImageService
             UseCase = request.UseCase, Packages = request.Packages, Jupyter = request.Jupyter, DataScience = request.DataScience,
             UserName = owner.SanitizedName, Uid = owner.Uid, Gid = owner.Gid,
         });
-        return (text, warning);
+        if (warning is not null) _session.Feedback.Warn(warning);
+        return text;
     }
 
     private (string Image, string? Framework, string? Version, string? Warning) ResolveBase(DockerfileRequest r)
@@ -77,7 +78,7 @@ public sealed class ImageService
         var file = frameworks.CatalogFile;
         if (file is null)
         {
-            // SPEC 2.4: without AIME's catalog the seeds fall back to Docker Hub's framework images.
+            // Without AIME's catalog, fall back to Docker Hub's framework images.
             var hub = ImageCatalog.DockerHubFallback(r.Framework, r.FrameworkVersion);
             return (hub, r.Framework, r.FrameworkVersion, $"No AIME catalog is installed; building FROM {hub} (Docker Hub).");
         }
@@ -99,12 +100,40 @@ public sealed class ImageService
         return (any.Image, any.Framework, any.Version, $"Version {r.FrameworkVersion} not found, using: {any.Image}");
     }
 
-    /// <summary>~/dockerfiles/{project}.Dockerfile (S2), or under resource-limits.yaml's dockerfiles_root.</summary>
+    /// <summary>~/dockerfiles/{project}.Dockerfile (AIME's place for them), or under resource-limits.yaml's dockerfiles_root.</summary>
     public string DockerfilePath(UserIdentity owner, string project)
     {
         ContainerNaming.ValidateProject(project);
         var root = _session.Config.ResourceLimits.DockerfilesRoot ?? Configuration.ResourceLimitsConfig.DefaultDockerfilesRoot;
         return Path.Combine(Path.GetFullPath(MountPolicy.Expand(root, owner, null)), project + ".Dockerfile");
+    }
+
+    /// <summary>
+    /// The Dockerfile Build-Ds01Image builds: the file the user gave (<paramref name="givenPath"/>), else one generated
+    /// from <paramref name="generate"/> (a framework or base image was given), else the project's saved one.
+    /// </summary>
+    public string ChooseDockerfile(UserIdentity owner, string project, string? givenPath, DockerfileRequest? generate)
+    {
+        if (givenPath is not null)
+        {
+            if (!File.Exists(givenPath))
+                throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"The Dockerfile '{givenPath}' does not exist.", givenPath, "Check -Path.");
+            return File.ReadAllText(givenPath);
+        }
+        if (generate is not null) return GenerateDockerfile(generate, owner);
+        var stored = DockerfilePath(owner, project);
+        if (File.Exists(stored)) return ReadStoredDockerfile(stored);
+        throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired",
+            $"Project '{project}' has no Dockerfile yet ({stored}).", project, "Pass -Framework (or -BaseImage, or -Path).");
+    }
+
+    /// <summary>Saves the text as the project's Dockerfile (what Update-Ds01Image edits later) unless it is already that.</summary>
+    public string KeepDockerfile(UserIdentity owner, string project, string text)
+    {
+        var stored = DockerfilePath(owner, project);
+        if (!File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
+            SaveDockerfile(stored, text, owner);
+        return stored;
     }
 
     /// <summary>A project's saved Dockerfile; a symlink there is refused (it could point an admin's build at any file).</summary>
@@ -164,6 +193,7 @@ public sealed class ImageService
     {
         string? step = null;
         string? error = null;
+        string? lastLayer = null;
         var log = new SyncProgress<JSONMessage>(m =>
         {
             if (m.Error is { } e && !string.IsNullOrEmpty(e.Message)) error = e.Message.Trim();
@@ -173,6 +203,7 @@ public sealed class ImageService
             {
                 var match = StepLine.Match(line);
                 if (match.Success) step = line.Trim();
+                if (LayerLine.Match(line.TrimEnd('\r')) is { Success: true } layer) lastLayer = layer.Groups[1].Value;
                 progress.Report(new BuildMessage(line.TrimEnd('\r'),
                     match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null,
                     match.Success ? int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : null));
@@ -191,9 +222,12 @@ public sealed class ImageService
             error ??= e.Message;
         }
         if (error is not null)
+        {
+            await RemoveFailedBuildLayerAsync(lastLayer).ConfigureAwait(false);
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ImageBuildFailed",
                 $"Building '{reference}' failed{(step is null ? "" : $" at {step}")}: {error}", reference,
                 $"Fix that step in the Dockerfile, then run Update-Ds01Image -Project {project} -Rebuild.");
+        }
         var built = await _docker.InspectImageAsync(reference, ct).ConfigureAwait(false)
             ?? throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ImageBuildFailed",
                 $"Docker reported no error, but '{reference}' does not exist after the build{(step is null ? "" : $" (last step: {step})")}.", reference);
@@ -201,12 +235,28 @@ public sealed class ImageService
         return Map(reference, built.ID, built.Size, built.Created ?? DateTime.UnixEpoch, built.Config?.Labels, containers);
     }
 
+    /// <summary>
+    /// A failed build leaves the image of its last good step behind, untagged; remove it (and, as Docker does, its
+    /// untagged parents). A tagged image (the base, when the first step failed) or one other images build on stays.
+    /// </summary>
+    private async Task RemoveFailedBuildLayerAsync(string? id)
+    {
+        if (id is null) return;
+        try
+        {
+            var layer = await _docker.InspectImageAsync(id, CancellationToken.None).ConfigureAwait(false);
+            if (layer is null || (layer.RepoTags?.Count ?? 0) > 0) return;
+            await _docker.RemoveImageAsync(layer.ID, force: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Ds01Exception) { /* in use or a parent: keep it, the build error matters more */ }
+    }
+
     private void WarnOldContainers(ImageInspectResponse? old, Ds01Image now, IList<ContainerListResponse> containers)
     {
         if (old is null || old.ID == now.Id) return;
         var stale = containers.Where(c => c.ImageID == old.ID).Select(ContainerName).ToList();
         if (stale.Count > 0)
-            Warnings.Add($"Containers still on the old image of {now.Name}: {string.Join(", ", stale)}. " +
+            _session.Feedback.Warn($"Containers still on the old image of {now.Name}: {string.Join(", ", stale)}. " +
                          "Recreate them (Remove-Ds01Container, then New-Ds01Container) to use the new one.");
     }
 
@@ -226,7 +276,7 @@ public sealed class ImageService
         foreach (var p in add.Where(p => !packages.Contains(p, StringComparer.OrdinalIgnoreCase))) packages.Add(p);
         foreach (var p in remove)
             if (packages.RemoveAll(x => string.Equals(x, p, StringComparison.OrdinalIgnoreCase)) == 0)
-                Warnings.Add($"'{p}' is not among the extra packages of {project} ({(before.Count == 0 ? "none" : string.Join(", ", before))}).");
+                _session.Feedback.Warn($"'{p}' is not among the extra packages of {project} ({(before.Count == 0 ? "none" : string.Join(", ", before))}).");
         var changed = !packages.SequenceEqual(before, StringComparer.OrdinalIgnoreCase);
         if (!changed && !rebuild)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "NothingToUpdate", $"The packages of '{project}' did not change.", project,
@@ -310,8 +360,7 @@ public sealed class ImageService
     public static int? OwnerUid(string reference)
     {
         var repository = UserSetupPath.Repository(reference);
-        var m = OwnRepository.Match(repository);
-        if (m.Success && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) return uid;
+        if (ContainerNaming.ParseImageRepository(repository) is { } own) return own.Uid;
         var tag = reference.Length > repository.Length ? reference.Substring(repository.Length + 1) : "";
         return tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ? ContainerNaming.ParseTag(tag).Uid : null;
     }
@@ -324,7 +373,7 @@ public sealed class ImageService
         labels ??= new Dictionary<string, string>();
         var repository = UserSetupPath.Repository(reference);
         var tag = reference.Length > repository.Length ? reference.Substring(repository.Length + 1) : "";
-        var own = OwnRepository.Match(repository);
+        var own = ContainerNaming.ParseImageRepository(repository);
         var legacy = tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ||
                      (labels.TryGetValue(Labels.LegacyCommit, out var l) && l == "true");
         string? Label(params string[] keys) => keys.Select(k => labels.TryGetValue(k, out var v) && !string.IsNullOrEmpty(v) ? v : null).FirstOrDefault(v => v is not null);
@@ -333,7 +382,7 @@ public sealed class ImageService
             Repository = repository,
             Tag = tag,
             Name = reference,
-            Project = own.Success ? own.Groups[2].Value : Label(Labels.Project),
+            Project = own?.Project ?? Label(Labels.Project),
             Uid = OwnerUid(reference),
             Id = id,
             SizeBytes = size,
@@ -349,13 +398,8 @@ public sealed class ImageService
         };
     }
 
-    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details)
-    {
-        var d = new Dictionary<string, object?>(details);
-        if (_session.Caller.Uid != owner.Uid) d["by"] = _session.Caller.Name;
-        var problem = _session.Events.Write(type, owner.Name, d);
-        if (problem is not null) Warnings.Add(problem);
-    }
+    private void Log(string type, UserIdentity owner, IReadOnlyDictionary<string, object?> details) =>
+        _session.Recorder.Record(type, owner, details);
 
     // Synchronous: Progress<T> would post to the thread pool and could report after the build returned.
     private sealed class SyncProgress<T> : IProgress<T>

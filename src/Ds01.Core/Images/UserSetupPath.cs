@@ -10,7 +10,7 @@ namespace Ds01.Core.Images;
 public sealed record CreateSource(string Image, bool FastPath, string? LegacyImage, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings);
 
 /// <summary>
-/// SPEC 3.6: an image with DS01_HAS_USER_SETUP and the owner's UID/GID is used as it is (the fast path). Any other
+/// An image with DS01_HAS_USER_SETUP and the owner's UID/GID is used as it is (the fast path). Any other
 /// image takes AIME's legacy path: a temporary root container runs the user-setup script, is committed as
 /// {image repository}:{name}._.{uid}, and removed; the container is then created from the commit.
 /// </summary>
@@ -53,7 +53,7 @@ public sealed class UserSetupPath
 
         // A reference by ID has no repository to tag under; the owner's own namespace takes it.
         var repository = image.StartsWith("sha256:", StringComparison.Ordinal) || imageInfo.ID.StartsWith("sha256:" + image, StringComparison.Ordinal)
-            ? $"ds01-{owner.Uid}/legacy"
+            ? ContainerNaming.LegacyRepository(owner.Uid)
             : Repository(image);
         var legacy = $"{repository}:{tag}";
         ImageReference.Validate(legacy);

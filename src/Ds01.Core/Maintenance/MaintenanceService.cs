@@ -27,7 +27,10 @@ public sealed class MaintenanceService
         _docker = docker;
     }
 
-    public List<string> Warnings { get; } = new();
+    // Maintenance's own events: source ds01-maintenance, "by" maintenance (the Actor column of Get-Ds01Event).
+    private EventRecorder Recorder => _recorder ??= new EventRecorder(new EventLog(_session.Events.File, "ds01-maintenance"),
+        _session.Caller, _session.Feedback, _session.Clock);
+    private EventRecorder? _recorder;
 
     /// <summary>How long stats may take per container (Docker samples twice, about a second apart).</summary>
     public TimeSpan StatsTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -91,7 +94,7 @@ public sealed class MaintenanceService
             MaintenanceTask.GpuHold => "gpu.release",
             _ => "maintenance.rotate",
         };
-        var details = new Dictionary<string, object?> { ["by"] = "maintenance", ["reason"] = a.Reason };
+        var details = new Dictionary<string, object?> { ["reason"] = a.Reason };
         if (a.Container.Length > 0) details["container"] = a.Container;
         if (a.Gpu.Length > 0) details[a.Action == MaintenanceActionKind.Release ? "slots" : "gpu"] = a.Gpu;
         try
@@ -135,8 +138,7 @@ public sealed class MaintenanceService
             details["outcome"] = "failure";
             details["error"] = e.Message;
         }
-        var problem = new EventLog(_session.Events.File, "ds01-maintenance").Write(type, a.User, details, _session.Clock.GetUtcNow());
-        if (problem is not null) Warnings.Add(problem);
+        Recorder.Record(type, a.User, null, details, actor: "maintenance");
     }
 
     // ---------- facts ----------
@@ -182,7 +184,7 @@ public sealed class MaintenanceService
         var owners = containers.Select(f => f.User).Distinct().ToList();
         if (owners.Count >= 2 && containers.All(f => !f.OwnerExists))
         {
-            Warnings.Add($"None of the {owners.Count} container owners was found in the account database; orphans by owner are skipped this run.");
+            _session.Feedback.Warn($"None of the {owners.Count} container owners was found in the account database; orphans by owner are skipped this run.");
             containers = containers.Select(f => f.With(ownerExists: true)).ToList();
         }
         var rotation = tasks.Contains(MaintenanceTask.LogRotation) ? EventLogRotation.Plan(_session.Paths.EventLogFile, now) : null;
@@ -202,7 +204,7 @@ public sealed class MaintenanceService
         if (sampleCpu && mapped.State == ContainerState.Running)
         {
             try { cpu = StatsCalculator.From(mapped, await _docker.GetStatsAsync(c.ID, StatsTimeout, ct).ConfigureAwait(false)).CpuPercent; }
-            catch (Ds01Exception e) { lock (Warnings) Warnings.Add($"No CPU sample for {mapped.Tag} (counted as busy): {e.Message}"); }
+            catch (Ds01Exception e) { _session.Feedback.Warn($"No CPU sample for {mapped.Tag} (counted as busy): {e.Message}"); }
         }
         int? util = null;
         foreach (var slot in mapped.Gpu.Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -248,7 +250,7 @@ public sealed class MaintenanceService
         }
         catch (Ds01Exception e)
         {
-            Warnings.Add($"No GPU utilisation ({e.Message}); idle is judged by CPU and sessions alone.");
+            _session.Feedback.Warn($"No GPU utilisation ({e.Message}); idle is judged by CPU and sessions alone.");
             return new Dictionary<string, int?>();
         }
     }

@@ -40,6 +40,19 @@ public static class ContainerNaming
         return int.TryParse(tag.Substring(i + Separator.Length), out var uid) ? (tag.Substring(0, i), uid) : (tag, null);
     }
 
+    private static readonly Regex OwnRepositoryPattern = new(@"^ds01-(\d+)/([^:/]+)\z", RegexOptions.CultureInvariant);
+
     public static string ImageRepository(int uid, string project) => $"ds01-{uid}/{project}";
+
+    /// <summary>The owner's namespace for legacy commits of images that have no repository (referenced by ID).</summary>
+    public static string LegacyRepository(int uid) => ImageRepository(uid, "legacy");
+
+    /// <summary>Splits "ds01-{uid}/{project}"; null for any other repository.</summary>
+    public static (int Uid, string Project)? ParseImageRepository(string repository)
+    {
+        var m = OwnRepositoryPattern.Match(repository);
+        return m.Success && int.TryParse(m.Groups[1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid)
+            ? (uid, m.Groups[2].Value) : null;
+    }
     public static string ImageName(int uid, string project) => $"{ImageRepository(uid, project)}:latest";
 }

@@ -41,7 +41,7 @@ public static class Labels
     public const string AimeDs01Managed = "aime.mlc.DS01_MANAGED";
     public const string AimeCustomImage = "aime.mlc.CUSTOM_IMAGE";
 
-    // Image labels that select the fast create path (SPEC 2.10).
+    // Image labels that select the fast create path (UserSetupPath).
     public const string HasUserSetup = "aime.mlc.DS01_HAS_USER_SETUP";
     public const string ImageUserId = "aime.mlc.DS01_USER_ID";
     public const string ImageGroupId = "aime.mlc.DS01_GROUP_ID";

@@ -4,10 +4,12 @@ using Ds01.Core;
 namespace Ds01.PowerShell;
 
 /// <summary>
-/// Base of every Ds01 cmdlet: one session per invocation, cancellation on Ctrl+C, and the mapping from
-/// Core's Ds01Exception to an ErrorRecord with a specific id, category, target and recommended action.
+/// Base of every Ds01 cmdlet: one session per invocation, cancellation on Ctrl+C, the session's feedback shown on
+/// the pipeline thread (warnings, notes as verbose), the mapping from Core's Ds01Exception to an ErrorRecord with a
+/// specific id, category, target and recommended action, and disposal (PowerShell disposes an IDisposable cmdlet
+/// when its pipeline ends, whether it completed, failed or was stopped).
 /// </summary>
-public abstract class Ds01Cmdlet : PSCmdlet
+public abstract class Ds01Cmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
     private Ds01Session? _session;
@@ -27,34 +29,59 @@ public abstract class Ds01Cmdlet : PSCmdlet
     /// <summary>Runs one record's work; a Ds01Exception becomes a non-terminating error for that record.</summary>
     protected void Try(Action work)
     {
-        try { work(); }
-        catch (Ds01Exception e) { WriteError(ToErrorRecord(e)); }
-        catch (AggregateException a) when (a.InnerException is Ds01Exception e) { WriteError(ToErrorRecord(e)); }
+        try
+        {
+            work();
+            ShowFeedback();
+        }
+        catch (Ds01Exception e) { ShowFeedback(); WriteError(ToErrorRecord(e)); }
+        catch (AggregateException a) when (a.InnerException is Ds01Exception e) { ShowFeedback(); WriteError(ToErrorRecord(e)); }
         // Ctrl+C: end the pipeline the way PowerShell expects, not with a stack trace.
         catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
         // The host file system said no (a workspace, a Dockerfile, the state dir): say what and where, not a stack trace.
         catch (UnauthorizedAccessException e)
         {
+            ShowFeedback();
             WriteError(new ErrorRecord(e, "FileAccessDenied", ErrorCategory.PermissionDenied, null)
             { ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Check the path's owner and permissions, or ask an admin." } });
         }
         catch (IOException e)
         {
+            ShowFeedback();
             WriteError(new ErrorRecord(e, "FileSystemError", ErrorCategory.WriteError, null)
             { ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Check the disk and the path named in the message." } });
         }
     }
 
-    /// <summary>For failures that make the rest of the command meaningless.</summary>
-    protected void Terminate(Ds01Exception e) => ThrowTerminatingError(ToErrorRecord(e));
-
     protected static T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
     protected static void Await(Task task) => task.GetAwaiter().GetResult();
 
-    /// <summary>Writes the audit log's own failure as a warning; the action itself already happened.</summary>
-    protected void WarnIfNotLogged(string? logProblem)
+    /// <summary>Shows what the services said so far (warnings, notes as verbose), on the pipeline thread, in order.</summary>
+    protected void ShowFeedback()
     {
-        if (logProblem is not null) WriteWarning(logProblem);
+        if (_session is null || Stopping) return;
+        foreach (var item in _session.Feedback.Drain())
+        {
+            if (item.Kind == FeedbackKind.Warning) WriteWarning(item.Message);
+            else WriteVerbose(item.Message);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        ShowFeedback();
+        base.EndProcessing();
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing) _cancel.Dispose();
     }
 
     public static ErrorRecord ToErrorRecord(Ds01Exception e)

@@ -1,20 +1,30 @@
 using System.Management.Automation;
 using Ds01.Core;
 using Ds01.Core.Containers;
+using Ds01.Core.Gpu;
 using Ds01.Core.Docker;
 using Ds01.Core.Identity;
 
 namespace Ds01.PowerShell;
 
-/// <summary>Shared plumbing of the container cmdlets: one Docker connection per invocation, the service, owner lookup.</summary>
+/// <summary>
+/// Shared plumbing of the container cmdlets: one Docker connection per invocation (disposed with the cmdlet), the
+/// services over it, owner lookup.
+/// </summary>
 public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
 {
     private DockerEngine? _engine;
     private ContainerService? _service;
+    private GpuService? _gpu;
 
     protected DockerEngine Engine => _engine ??= new DockerEngine();
 
-    protected ContainerService Containers => _service ??= new ContainerService(Session, Engine, GpuPlacementFactory.Create(Session, Engine));
+    /// <summary>The placement: GPU inventory and the allocation lock (read only when a command needs them).</summary>
+    protected GpuService Placement => _gpu ??= new GpuService(Session, Engine);
+
+    protected ContainerService Containers => _service ??= new ContainerService(Session, Engine, Placement);
+
+    protected ContainerCreation Creation => new(Session, Engine, Placement);
 
     /// <summary>The account to act for: the caller, or with -User (admins only) someone else.</summary>
     protected UserIdentity Owner(string? user) => Session.Access.Target(user);
@@ -30,26 +40,17 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
         return ShouldProcess(target, action);
     }
 
-    protected void FlushWarnings()
-    {
-        if (_service is null) return;
-        foreach (var w in _service.Warnings) WriteWarning(w);
-        _service.Warnings.Clear();
-    }
-
     /// <summary>Like Write-Host: shown to a person even with the default InformationPreference.</summary>
     protected void Tell(string message) =>
         WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
 
-    protected override void EndProcessing()
+    protected override void Dispose(bool disposing)
     {
-        FlushWarnings();
-        base.EndProcessing();
-    }
-
-    protected void DisposeEngine()
-    {
-        _engine?.Dispose();
-        _engine = null;
+        if (disposing)
+        {
+            _engine?.Dispose();
+            _engine = null;
+        }
+        base.Dispose(disposing);
     }
 }

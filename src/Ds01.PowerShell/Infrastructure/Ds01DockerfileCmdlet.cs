@@ -47,15 +47,18 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
 
-    /// <summary>Generates the Dockerfile from the parameters, writing the catalog's fallback warning if any.</summary>
+    /// <summary>Generates the Dockerfile from the parameters; a catalog fallback arrives as a warning in the feedback.</summary>
     protected string GenerateDockerfile(Ds01.Core.Identity.UserIdentity owner)
     {
-        var (text, warning) = Images.GenerateDockerfile(new DockerfileRequest
-        {
-            Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
-            Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
-        }, owner);
-        if (warning is not null) WriteWarning(warning);
+        var text = Images.GenerateDockerfile(DockerfileRequest(), owner);
+        ShowFeedback();
         return text;
     }
+
+    /// <summary>The parameters as Core's Dockerfile request.</summary>
+    protected DockerfileRequest DockerfileRequest() => new()
+    {
+        Project = Project, Framework = Framework, FrameworkVersion = FrameworkVersion, BaseImage = BaseImage,
+        Architecture = Architecture, UseCase = ParseUseCase(UseCase), Packages = Package, Jupyter = Jupyter, DataScience = DataScience,
+    };
 }

@@ -11,19 +11,6 @@ public abstract class Ds01ImageCmdlet : Ds01ContainerCmdlet
 
     protected ImageService Images => _images ??= new ImageService(Session, Engine);
 
-    protected void FlushImageWarnings()
-    {
-        if (_images is null) return;
-        foreach (var w in _images.Warnings) WriteWarning(w);
-        _images.Warnings.Clear();
-    }
-
-    protected override void EndProcessing()
-    {
-        FlushImageWarnings();
-        base.EndProcessing();
-    }
-
     /// <summary>
     /// Runs a build on a worker thread and shows its log here: Write-Progress per Dockerfile step, every line as
     /// verbose. Docker.DotNet reports from its reader thread, and Write* may only be called from the pipeline thread.

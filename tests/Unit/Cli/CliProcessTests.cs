@@ -8,15 +8,17 @@ namespace Ds01.Tests.Unit.Cli;
 public class CliOutputTests
 {
     [Fact]
-    public void Get_Help_reads_as_help_text_not_a_property_table()
+    public void Get_Help_reads_as_pwsh_prints_it()
     {
-        var r = Ds01Cli.Run("-c", "Get-Help Stop-Ds01Container");
+        var r = Ds01Cli.Run("-c", "Get-Help Stop-Ds01Container -Full");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("SYNOPSIS", r.Out);
         Assert.Contains("Stop-Ds01Container [-Confirm]", r.Out);
-        Assert.Contains("EXAMPLES", r.Out);
+        Assert.Contains("PARAMETERS", r.Out);
+        Assert.Contains("Example 1: Stop a container", r.Out);
         Assert.Contains("Get-Ds01Container | Stop-Ds01Container", r.Out);
-        Assert.DoesNotContain("+---", r.Out);
+        Assert.DoesNotContain("MamlCommandHelpInfo", r.Out);
+        Assert.DoesNotMatch(@"(?m)^\s*-+( +-+)+\s*$", r.Out);   // no "---- -----" line: not a property table
     }
 
     private static Ds01Cli.Result Ds01(params string[] args) => Ds01Cli.Run(args);
@@ -41,16 +43,24 @@ public class CliOutputTests
         Assert.Equal(1, root[0].GetProperty("a").GetInt32());
     }
     [Fact]
-    public void Objects_print_as_an_ascii_table_when_piped()
+    public void Objects_print_as_the_engines_table_when_piped()
     {
         var r = Ds01("-c", "[pscustomobject]@{Name='a'; Gpus=2}; [pscustomobject]@{Name='b'; Gpus=$null}");
 
         Assert.Equal(0, r.ExitCode);
         var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToArray();
-        Assert.Equal(6, lines.Length);
-        Assert.Matches(@"^\| Name \| Gpus \|$", lines[1]);
-        Assert.Matches(@"^\| b\s+\|\s+\|$", lines[4]);
+        Assert.Equal(["Name Gpus", "---- ----", "a       2", "b"], lines);
     }
+
+    [Fact]
+    public void Json_of_no_output_is_an_empty_array()
+    {
+        var r = Ds01("--json", "-c", "@()");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("[]", r.Out.Trim());
+    }
+
     [Fact]
     public void Warnings_go_to_stderr_information_to_stdout_and_verbose_only_when_asked()
     {
@@ -99,13 +109,12 @@ public class CliErrorTests
         Assert.Equal("", r.Out.Trim());
     }
     [Fact]
-    public void A_command_the_embedded_engine_lacks_is_an_error_not_a_crash()
+    public void A_command_that_does_not_exist_is_an_error_not_a_crash()
     {
-        // Get-Item lives in Microsoft.PowerShell.Management, which the embedded engine does not ship.
-        var r = Ds01("-c", "Get-Item /nonexistent");
+        var r = Ds01("-c", "Get-Ds01NoSuchThing /nonexistent");
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("ds01: The term 'Get-Item' is not recognized", r.Err);
+        Assert.Contains("ds01: The term 'Get-Ds01NoSuchThing' is not recognized", r.Err);
         Assert.Contains("id: CommandNotFoundException", r.Err);
     }
     [Fact]

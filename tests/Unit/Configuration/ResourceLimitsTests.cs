@@ -33,8 +33,8 @@ public class ResourceLimitsTests
         Assert.Equal(8.0, alice.CpuLimit);
         Assert.Equal(34359738368L, alice.MemoryLimitBytes);
         Assert.Equal(50, alice.Priority);
-        Assert.Equal("group:msc_students", alice.Source["gpu_limit"]);
-        Assert.Equal("defaults", alice.Source["cpu_limit"]);
+        Assert.Equal("group:msc_students", alice.SourceOf("gpu_limit"));
+        Assert.Equal("defaults", alice.SourceOf("cpu_limit"));
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public class ResourceLimitsTests
         Assert.Equal(336.0, jane.MaxRuntimeHours);
         Assert.Equal(8.0, jane.CpuLimit);
         Assert.Equal("phd_students", jane.Group);
-        Assert.Equal("user", jane.Source["priority"]);
+        Assert.Equal("user", jane.SourceOf("priority"));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class ResourceLimitsTests
         Assert.Null(root.GpuLimit);
         Assert.Null(root.CpuLimit);
         Assert.Equal(15.0, root.GpuHoldAfterStopMinutes);
-        Assert.Equal("builtin", root.Source["gpu_hold_after_stop_minutes"]);
+        Assert.Equal("builtin", root.SourceOf("gpu_hold_after_stop_minutes"));
         Assert.Equal(50, root.Priority);
     }
 

@@ -109,7 +109,7 @@ public class DashboardAndMetricsTests
             MetricsExporter.WriteAtomically(file, "ds01_x 1\n");
             Assert.Equal("ds01_x 1\n", File.ReadAllText(file));
             Assert.Equal(new[] { file }, Directory.GetFiles(dir));            // no temp file left behind
-            var e = Assert.Throws<Core.Ds01Exception>(() => MetricsExporter.WriteAtomically(Path.Combine(dir, "no", "x.prom"), "x"));
+            var e = Assert.Throws<global::Ds01.Core.Ds01Exception>(() => MetricsExporter.WriteAtomically(Path.Combine(dir, "no", "x.prom"), "x"));
             Assert.Equal("MetricDirectoryNotFound", e.ErrorId);
         }
         finally { Directory.Delete(dir, true); }

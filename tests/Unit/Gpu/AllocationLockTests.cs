@@ -29,14 +29,14 @@ public sealed class AllocationLockTests : IDisposable
     }
 
     [Fact]
-    public void A_waiter_gets_the_lock_once_the_holder_releases_it()
+    public async Task A_waiter_gets_the_lock_once_the_holder_releases_it()
     {
         var first = AllocationLock.Acquire(LockPath, TimeSpan.FromSeconds(1));
         var release = Task.Run(async () => { await Task.Delay(300); first.Dispose(); });
         var clock = Stopwatch.StartNew();
         using (AllocationLock.Acquire(LockPath, TimeSpan.FromSeconds(10)))
             Assert.InRange(clock.ElapsedMilliseconds, 250, 9000);
-        release.Wait();
+        await release;
     }
 
     [Fact]

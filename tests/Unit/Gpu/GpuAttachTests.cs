@@ -32,7 +32,7 @@ public class GpuAttachTests
         using (cfg)
         {
             gpu.Apply(new GpuAssignment(new[] { "2.1" }, new[] { "MIG-abc" }, 2.0 / 7, 20), p);
-            var request = Assert.Single(p.HostConfig.DeviceRequests);
+            var request = Assert.Single(p.HostConfig!.DeviceRequests);
             Assert.Equal("nvidia", request.Driver);
             Assert.Equal(new[] { "MIG-abc" }, request.DeviceIDs);
             Assert.Equal("gpu", Assert.Single(Assert.Single(request.Capabilities)));
@@ -51,7 +51,7 @@ public class GpuAttachTests
         using (cfg)
         {
             gpu.Apply(new GpuAssignment(new[] { "3.0", "3.1" }, new[] { "MIG-a", "MIG-b" }, 2.0 / 7, 15), p);
-            Assert.Equal("nvidia", p.HostConfig.Runtime);
+            Assert.Equal("nvidia", p.HostConfig!.Runtime);
             Assert.True(p.HostConfig.DeviceRequests is null || p.HostConfig.DeviceRequests.Count == 0);
             Assert.Contains("NVIDIA_VISIBLE_DEVICES=MIG-a,MIG-b", p.Env);
             Assert.Equal("MIG-a,MIG-b", p.Labels[Labels.GpuUuids]);
@@ -65,7 +65,7 @@ public class GpuAttachTests
         using (cfg)
         {
             gpu.Apply(new GpuAssignment(new[] { "0", "1" }, new[] { "GPU-a", "GPU-b" }, 2.0, 15), p);
-            Assert.Null(p.HostConfig.DeviceRequests);
+            Assert.Null(p.HostConfig!.DeviceRequests);
             Assert.Null(p.HostConfig.Runtime);
             Assert.Equal("0,1", p.Labels[Labels.GpuSlots]);
             Assert.Contains("CUDA_VISIBLE_DEVICES=GPU-a,GPU-b", p.Env);

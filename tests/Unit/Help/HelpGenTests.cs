@@ -208,4 +208,20 @@ public class HelpGenTests
         Assert.Equal("Get-Thing.md", e.File);
         Assert.True(e.Line >= 1);
     }
+
+    [Fact]
+    public void Angle_bracket_placeholders_stay_in_the_text()
+    {
+        var help = MarkdownHelpParser.Parse(Page.Replace("Second paragraph with `code`.", "Uses ds01-<uid>/<project>:latest and image:<name>._.<uid>."));
+        Assert.Contains("Uses ds01-<uid>/<project>:latest and image:<name>._.<uid>.", help.Description);
+    }
+
+    [Fact]
+    public void The_shipped_pages_keep_their_placeholders()
+    {
+        var page = Path.Combine(RepoPaths.Root, "docs", "cmdlets", "New-Ds01Container.md");
+        var maml = MamlWriter.Write(new[] { MarkdownHelpParser.ParseFile(page) }).ToString();
+        Assert.Contains("ds01-&lt;uid&gt;/&lt;project&gt;:latest", maml);
+        Assert.DoesNotContain("ds01-/:latest", maml);
+    }
 }

@@ -36,7 +36,7 @@ public class ImageCatalogTests
 
         Assert.Equal(4, catalog.Entries.Count);
         var tf240 = Assert.Single(catalog.Find("Tensorflow", "2.4.0", null));
-        Assert.Equal(["CUDA_AMPERE", "CUDA"], tf240.Architectures);
+        Assert.Equal(["CUDA_AMPERE", "CUDA"], tf240.GetArchitectures());
         Assert.Equal("aimehub/tensorflow-2.4.0-cuda", tf240.Image);
     }
 
@@ -47,7 +47,7 @@ public class ImageCatalogTests
 
         var entry = Assert.Single(catalog.Entries);
         Assert.Equal("aimehub/pytorch-2.5.1-aime-cuda12.1.1", entry.Image);
-        Assert.Equal(["CUDA_ADA"], entry.Architectures);
+        Assert.Equal(["CUDA_ADA"], entry.GetArchitectures());
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class ImageCatalogTests
 
         Assert.Equal(5, catalog.Entries.Count);
         var tf = Assert.Single(catalog.Find("Tensorflow", "2.12.0", null));
-        Assert.Equal(["CUDA_ADA", "CUDA_AMPERE"], tf.Architectures);
+        Assert.Equal(["CUDA_ADA", "CUDA_AMPERE"], tf.GetArchitectures());
         Assert.Equal("aimehub/tensorflow-2.12.0-cuda11.8", Assert.Single(catalog.Find(null, null, "CUDA_AMPERE"), e => e.Framework == "Tensorflow").Image);
         Assert.Equal("aimehub/pytorch-2.2.0-rocm5.7", Assert.Single(catalog.Find(null, null, "ROCM5")).Image);
     }
@@ -109,7 +109,7 @@ public class ImageCatalogTests
         var catalog = ImageCatalog.Parse("order.repo", text);
 
         Assert.Equal("aimehub/pytorch-2.0", catalog.Resolve("Pytorch", "3.0", "CUDA_AMPERE").Image);
-        Assert.Equal(["CUDA_ADA", "CUDA_AMPERE"], Assert.Single(catalog.Find("Pytorch", "1.0", null)).Architectures);
+        Assert.Equal(["CUDA_ADA", "CUDA_AMPERE"], Assert.Single(catalog.Find("Pytorch", "1.0", null)).GetArchitectures());
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public class ImageCatalogTests
         Assert.NotEmpty(catalog.Find("Tensorflow", null, "CUDA_AMPERE"));
         // The seeds' own example resolves exactly.
         Assert.Equal("aimehub/pytorch-2.5.1-aime-cuda12.1.1", catalog.Resolve("pytorch", "2.5.1", "CUDA_ADA").Image);
-        Assert.Equal(["CUDA_ADA", "CUDA_AMPERE"], Assert.Single(catalog.Find("Tensorflow", "2.12.0", null)).Architectures);
+        Assert.Equal(["CUDA_ADA", "CUDA_AMPERE"], Assert.Single(catalog.Find("Tensorflow", "2.12.0", null)).GetArchitectures());
     }
 
     [Fact]

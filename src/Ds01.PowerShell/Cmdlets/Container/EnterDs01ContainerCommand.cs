@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using Ds01.Core;
-using Ds01.Core.Containers;
 
 namespace Ds01.PowerShell.Cmdlets;
 
@@ -23,18 +22,16 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
 
     protected override void ProcessRecord() => Try(() =>
     {
+        // docker exec -it without a terminal fails after the fact ("the input device is not a TTY"); refuse first.
+        if (Console.IsInputRedirected || Console.IsOutputRedirected)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "TerminalRequired",
+                $"Enter-Ds01Container needs an interactive terminal, and stdin or stdout is redirected.", Name,
+                "Run it in a terminal; in scripts use Invoke-Ds01ContainerCommand.");
         var owner = Owner(User);
-        var c = Await(Containers.ResolveAsync(Name, owner, Cancellation));
-        if (!c.State.Running)
-        {
-            if (!Start)
-                throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning", $"Container '{Name}' is not running.", Name,
-                    "Use Start-Ds01Container first, or Enter-Ds01Container -Start.");
-            Await(Containers.StartAsync(Name, owner, Cancellation));
-        }
-        var shell = Shell ?? (Await(Engine.ExecAsync(c.ID, new[] { "test", "-x", "/bin/bash" }, null, Cancellation)).ExitCode == 0 ? "/bin/bash" : "/bin/sh");
+        var (id, shell) = Await(Containers.ShellTargetAsync(Name, owner, Start, Shell, Cancellation));
+        ShowFeedback();
         var psi = new ProcessStartInfo("docker") { UseShellExecute = false };
-        foreach (var a in new[] { "exec", "-it", c.ID, shell }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "exec", "-it", id, shell }) psi.ArgumentList.Add(a);
         Process? started;
         try { started = Process.Start(psi); }
         catch (System.ComponentModel.Win32Exception e)

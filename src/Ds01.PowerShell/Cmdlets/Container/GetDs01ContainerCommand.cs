@@ -36,17 +36,16 @@ public sealed class GetDs01ContainerCommand : Ds01ContainerCmdlet
             var owner = AllUsers ? null : Owner(User);
             // One Docker list call per invocation, however many names come down the pipeline.
             _all ??= Core.Maintenance.MaintenanceState.Annotate(Await(Containers.ListAllAsync(Cancellation)), Session.Paths.StateDir);
-            var found = _all.Where(c => owner is null || ContainerService.OwnedBy(c, owner))
-                .Where(c => State is null || State.Contains(c.State)).ToList();
+            var found = ContainerService.Select(_all, owner, State);
             if (Name is null)
             {
-                WriteObject(found.OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
+                WriteObject(found, enumerateCollection: true);
                 return;
             }
             foreach (var n in Name)
             {
                 var pattern = WildcardPattern.Get(n, WildcardOptions.IgnoreCase);
-                var matches = found.Where(c => pattern.IsMatch(c.Name)).OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
+                var matches = found.Where(c => pattern.IsMatch(c.Name)).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
                     WriteError(ToErrorRecord(new Ds01Exception(Ds01ErrorKind.NotFound, "ContainerNotFound",
                         $"No container named '{n}'.", n, "Get-Ds01Container without -Name lists them all.")));

@@ -61,15 +61,13 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
             var owner = Owner(User);
             var what = GpuCount > 0 || Gpu is not null ? $"Create container with {(Gpu is not null ? $"GPU {Gpu}" : $"{GpuCount} GPU slot(s)")}" : "Create CPU-only container";
             if (!ShouldProcess($"{Name} (owner {owner.Name})", what)) return;
-            var result = Await(Containers.CreateAsync(new ContainerCreateRequest
+            var c = Await(Creation.RunAsync(new ContainerCreateRequest
             {
                 Name = Name, Image = Image, Project = Project, Workspace = Workspace, DataPath = DataPath,
                 GpuCount = GpuCount, Gpu = Gpu, Wait = Wait,
                 WaitTimeout = TimeSpan.FromSeconds(TimeoutSec),
             }, owner, Cancellation));
-            foreach (var note in result.Notes) WriteVerbose(note);
-            FlushWarnings();
-            var c = result.Container;
+            ShowFeedback();
             if (PassThru) WriteObject(c);
             else Tell($"Created {c.Name}{(c.Gpu.Length > 0 ? $" with GPU {c.Gpu}" : "")}. Start it with: Start-Ds01Container {c.Name}");
         });

@@ -8,9 +8,14 @@ namespace Ds01.PowerShell.Cmdlets;
 [OutputType(typeof(Ds01GpuAllocation))]
 public sealed class GetDs01GpuAllocationCommand : Ds01ContainerCmdlet
 {
+    /// <summary>
+    /// Only this user's allocations: a filter open to everyone, so it is not called -User, which everywhere else
+    /// means acting for someone. Objects with a User property (Get-Ds01Container) still bind by that name.
+    /// </summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("User")]
     [ValidateNotNullOrEmpty]
-    public string? User { get; set; }
+    public string? Holder { get; set; }
 
     /// <summary>Requests waiting for a GPU (New-Ds01Container -Wait), in serving order.</summary>
     [Parameter]
@@ -18,8 +23,8 @@ public sealed class GetDs01GpuAllocationCommand : Ds01ContainerCmdlet
 
     protected override void ProcessRecord() => Try(() =>
     {
-        var gpu = new GpuService(Session, Engine);
+        var gpu = Placement;
         var list = Queued ? gpu.QueuedAllocations() : Await(gpu.AllocationsAsync(includeHeld: true, Cancellation));
-        WriteObject(list.Where(a => User is null || a.User == User), enumerateCollection: true);
+        WriteObject(list.Where(a => Holder is null || a.User == Holder), enumerateCollection: true);
     });
 }

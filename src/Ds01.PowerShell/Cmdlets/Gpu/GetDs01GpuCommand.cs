@@ -17,7 +17,7 @@ public sealed class GetDs01GpuCommand : Ds01ContainerCmdlet
 
     protected override void EndProcessing() => Try(() =>
     {
-        var slots = Await(new GpuService(Session, Engine).SlotStatesAsync(Cancellation))
+        var slots = Await(Placement.SlotStatesAsync(Cancellation))
             .Where(s => State is null || State.Contains(s.State))
             .Where(s => Slot is null || Slot.Any(p => WildcardPattern.Get(p, WildcardOptions.IgnoreCase).IsMatch(s.Slot)));
         WriteObject(slots, enumerateCollection: true);

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Ds01.Core;
 using Ds01.Core.Images;
 
 namespace Ds01.PowerShell.Cmdlets;
@@ -25,36 +24,14 @@ public sealed class BuildDs01ImageCommand : Ds01DockerfileCmdlet
     {
         var owner = Owner(User);
         var target = Images.ProjectReference(owner, Project);
-        var stored = Images.DockerfilePath(owner, Project);
-        string text;
-        if (Path is not null)
-        {
-            var path = GetUnresolvedProviderPathFromPSPath(Path);
-            if (!File.Exists(path))
-                throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"The Dockerfile '{path}' does not exist.", path, "Check -Path.");
-            text = File.ReadAllText(path);
-        }
-        else if (Framework is not null || BaseImage is not null)
-        {
-            text = GenerateDockerfile(owner);
-        }
-        else if (File.Exists(stored))
-        {
-            text = ImageService.ReadStoredDockerfile(stored);
-        }
-        else
-        {
-            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired",
-                $"Project '{Project}' has no Dockerfile yet ({stored}).", Project, "Pass -Framework (or -BaseImage, or -Path).");
-        }
-
+        var text = Images.ChooseDockerfile(owner, Project, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path),
+            Framework is not null || BaseImage is not null ? DockerfileRequest() : null);
+        ShowFeedback();
         if (!ShouldProcess($"{target} (owner {owner.Name})", "Build image")) return;
-        // The saved copy is what Update-Ds01Image edits later (S2: ~/dockerfiles/<project>.Dockerfile).
-        if (!File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
-            Images.SaveDockerfile(stored, text, owner);
+        var stored = Images.KeepDockerfile(owner, Project, text);
         WriteVerbose($"Dockerfile: {stored}");
         var image = RunBuild($"Building {target}", progress => Images.BuildAsync(Project, text, owner, NoCache, Force, progress, Cancellation));
-        FlushImageWarnings();
+        ShowFeedback();
         WriteObject(image);
     });
 }

@@ -39,7 +39,7 @@ public sealed class UpdateDs01ImageCommand : Ds01ImageCmdlet
         if (!ShouldProcess(target, what)) return;
         var image = RunBuild($"Updating {target}", progress =>
             Images.UpdateAsync(Project, owner, AddPackage, RemovePackage, Rebuild, NoCache, progress, Cancellation));
-        FlushImageWarnings();
+        ShowFeedback();
         WriteObject(image);
     });
 }

@@ -42,7 +42,6 @@ public sealed class InvokeDs01MaintenanceCommand : Ds01ContainerCmdlet
                     });
             }
         });
-        foreach (var w in service.Warnings) WriteWarning(w);
         base.EndProcessing();
     }
 }
