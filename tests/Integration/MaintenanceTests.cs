@@ -176,7 +176,7 @@ public class MaintenanceTests
     {
         using var bed = Bed();
         var ghost = Make(bed, "ghost", false, Sleep, GhostUid, $"ghost-{bed.RunId}");
-        using (AllocationLock.Acquire(Path.Combine(bed.Config.StateDir, MaintenanceService.LockFileName), TimeSpan.FromSeconds(5)))
+        using (MaintenanceLock.Acquire(Path.Combine(bed.Config.StateDir, MaintenanceService.LockFileName)))
         {
             var r = bed.Run("Invoke-Ds01Maintenance -Task Orphans");
             var e = r.SingleError();

@@ -3,6 +3,7 @@ using System.Text.Json;
 
 namespace Ds01.Core.Events;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum UsageGrouping { User, Group, Gpu, Day }
 
 /// <summary>One row of a usage report: flat, so it exports to CSV as is.</summary>

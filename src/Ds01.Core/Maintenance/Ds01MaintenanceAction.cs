@@ -1,7 +1,9 @@
 namespace Ds01.Core.Maintenance;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum MaintenanceTask { Idle, Runtime, GpuHold, Orphans, LogRotation }
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum MaintenanceActionKind { Stop, Remove, RemoveImage, Release, Warn, Rotate }
 
 /// <summary>

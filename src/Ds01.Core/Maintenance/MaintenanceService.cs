@@ -73,16 +73,7 @@ public sealed class MaintenanceService
         return actions;
     }
 
-    private AllocationLock Lock()
-    {
-        var path = Path.Combine(_session.Paths.StateDir, LockFileName);
-        try { return AllocationLock.Acquire(path, TimeSpan.Zero); }
-        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceBusy)
-        {
-            throw new Ds01Exception(Ds01ErrorKind.ResourceBusy, "MaintenanceRunning", "Another maintenance run holds the lock; this one did nothing.", path,
-                "Wait for it to finish (systemctl status ds01-maintenance.service), then run again.");
-        }
-    }
+    private MaintenanceLock Lock() => MaintenanceLock.Acquire(Path.Combine(_session.Paths.StateDir, LockFileName));
 
     private async Task ExecuteAsync(Ds01MaintenanceAction a, CancellationToken ct)
     {
