@@ -128,7 +128,8 @@ public class ImageTests
         Assert.Contains($"built for UID/GID {bed.Uid}:", warning);
         Assert.Contains($"Build-Ds01Image -Project {project} -Force", warning);
         var c = bed.Engine.InspectContainerAsync($"{name}._.{Games.Uid}", CancellationToken.None).GetAwaiter().GetResult()!;
-        Assert.Equal($"ds01-{bed.Uid}/{project}:{name}._.{Games.Uid}", c.Config.Image);
+        // Committed into the owner's namespace, never into the builder's (ds01-<uid>/ images are private).
+        Assert.Equal($"ds01-{Games.Uid}/{project}:{name}._.{Games.Uid}", c.Config.Image);
 
         // The commit no longer claims the builder's user setup.
         var labels = bed.Engine.InspectImageAsync(c.Config.Image, CancellationToken.None).GetAwaiter().GetResult()!.Config.Labels;

@@ -20,7 +20,7 @@ public static class ByteSize
         // A bare number is bytes, as in docker's --memory.
         double factor = unit switch { "k" => 1L << 10, "m" => 1L << 20, "g" => 1L << 30, "t" => 1L << 40, _ => 1 };
         var value = number * factor;
-        if (value > long.MaxValue) return false;
+        if (value >= long.MaxValue) return false; // (long) of 2^63 would wrap
         bytes = (long)value;
         return true;
     }

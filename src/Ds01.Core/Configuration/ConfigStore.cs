@@ -19,7 +19,7 @@ public sealed class ConfigStore
     private ResourceLimitsConfig LoadResourceLimits()
     {
         var file = RequireFile(_paths.ResourceLimitsFile);
-        return ResourceLimitsConfig.Parse(file, File.ReadAllText(file));
+        return ResourceLimitsConfig.ParseFile(file);
     }
 
     public string RequireFile(string file)
@@ -28,7 +28,8 @@ public sealed class ConfigStore
             throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "ConfigDirectoryNotFound",
                 $"The Ds01 config directory '{_paths.ConfigDir}' does not exist.", _paths.ConfigDir,
                 $"Create it with a resource-limits.yaml (see config/ in the Ds01 sources), or point ${Ds01Paths.ConfigDirVariable} at the directory that holds it.");
-        if (!File.Exists(file))
+        // A directory or FIFO in the file's place exists: reading it gives a specific InvalidData error instead.
+        if (Posix.Stat(file) is null)
             throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "ConfigFileNotFound",
                 $"The config file '{file}' does not exist.", file,
                 $"Copy config/{Path.GetFileName(file)} from the Ds01 sources into '{_paths.ConfigDir}', or set ${Ds01Paths.ConfigDirVariable}.");
@@ -46,13 +47,17 @@ public sealed class ConfigStore
             return problems;
         }
         var limits = Path.Combine(configDir, "resource-limits.yaml");
-        if (!File.Exists(limits))
+        if (Posix.Stat(limits) is null)
             problems.Add(new ConfigProblem(limits, 0, 0, "ConfigFileNotFound", "resource-limits.yaml is missing"));
         else
-            problems.AddRange(ResourceLimitsConfig.Validate(limits, File.ReadAllText(limits)));
+            problems.AddRange(ResourceLimitsConfig.ValidateFile(limits));
         problems.AddRange(Ds01.Core.Gpu.GpuConfig.ValidateDirectory(configDir));
         var catalog = Path.Combine(configDir, "ml_images.repo");
-        if (File.Exists(catalog)) problems.AddRange(Images.ImageCatalog.Validate(catalog, File.ReadAllText(catalog)));
+        if (Posix.Stat(catalog) is not null)
+        {
+            var text = YamlSource.ReadFile(catalog, problems);
+            if (text is not null) problems.AddRange(Images.ImageCatalog.Validate(catalog, text));
+        }
         return problems;
     }
 }

@@ -17,6 +17,8 @@ public sealed class Ds01ResourceLimit
     public double? MaxRuntimeHours { get; init; }
     public double? IdleTimeoutHours { get; init; }
     public double GpuHoldAfterStopMinutes { get; init; }
+    /// <summary>False: containers run with no-new-privileges, so sudo and setuid programs cannot make anyone root.</summary>
+    public bool AllowSudo { get; init; }
 
     /// <summary>Where each key's value came from: "user", "group:NAME", "defaults" or "builtin".</summary>
     internal IReadOnlyDictionary<string, string> Sources { get; init; } = new Dictionary<string, string>();

@@ -52,6 +52,7 @@ public static class LimitResolver
             MaxRuntimeHours = Num(values[LimitField.MaxRuntimeHours]),
             IdleTimeoutHours = Num(values[LimitField.IdleTimeoutHours]),
             GpuHoldAfterStopMinutes = Num(values[LimitField.GpuHoldAfterStopMinutes]) ?? 0,
+            AllowSudo = (bool)values[LimitField.AllowSudo]!,
             Sources = sources,
         };
     }

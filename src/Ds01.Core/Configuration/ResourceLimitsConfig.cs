@@ -14,7 +14,10 @@ public sealed class LimitSet
     public bool TryGet(string key, out object? value) => Values.TryGetValue(key, out value);
 }
 
-public sealed record GroupConfig(string Name, LimitSet Limits, IReadOnlyList<string> Members);
+public sealed record GroupConfig(string Name, LimitSet Limits, IReadOnlyList<string> Members, GroupAggregate? Aggregate = null);
+
+/// <summary>A group's limits over all its members' containers together (groups.&lt;g&gt;.aggregate), set on its systemd slice by ds01d install.</summary>
+public sealed record GroupAggregate(double? Cpu, long? MemoryBytes);
 
 public sealed record UserConfig(string Name, LimitSet Limits, string? Group);
 
@@ -24,8 +27,9 @@ public sealed class ResourceLimitsConfig
     public ResourceLimitsConfig(string file, LimitSet defaults, IReadOnlyDictionary<string, GroupConfig> groups,
         IReadOnlyDictionary<string, UserConfig> users, string? defaultGroup, IReadOnlyList<string> admins,
         string? workspaceRoot, IReadOnlyList<string> allowedMountRoots, IReadOnlyDictionary<string, long>? ulimits = null,
-        string? dockerfilesRoot = null, MaintenanceSettings? maintenance = null)
+        string? dockerfilesRoot = null, IReadOnlyList<string>? allowedCapabilities = null, MaintenanceSettings? maintenance = null)
     {
+        AllowedCapabilities = allowedCapabilities ?? Array.Empty<string>();
         DockerfilesRoot = dockerfilesRoot;
         Maintenance = maintenance ?? MaintenanceSettings.Default;
         Ulimits = ulimits ?? DefaultUlimits;
@@ -49,6 +53,9 @@ public sealed class ResourceLimitsConfig
     /// </summary>
     public string? DockerfilesRoot { get; }
 
+    /// <summary>Capabilities a non-admin's container may add under ds01d (allowed_capabilities); none by default.</summary>
+    public IReadOnlyList<string> AllowedCapabilities { get; }
+
     public const string DefaultDockerfilesRoot = "{home}/dockerfiles";
 
     /// <summary>Path templates under which -Workspace and -DataPath may point.</summary>
@@ -70,11 +77,16 @@ public sealed class ResourceLimitsConfig
 
     public static ResourceLimitsConfig Parse(string file, string text) => YamlSource.Parse(file, text, Read);
 
+    /// <summary>Reads the file itself; an unreadable file, a directory or a FIFO is a problem at line 1, column 1.</summary>
+    public static ResourceLimitsConfig ParseFile(string file) => YamlSource.ParseFile(file, Read);
+
+    public static IReadOnlyList<ConfigProblem> ValidateFile(string file) => YamlSource.ValidateFile(file, Read);
+
     /// <summary>Every problem in the text, without throwing.</summary>
     public static IReadOnlyList<ConfigProblem> Validate(string file, string text) => YamlSource.Validate(file, text, Read);
 
     private static readonly string[] TopKeys =
-        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root", "maintenance" };
+        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root", "allowed_capabilities", "maintenance" };
 
     private static ResourceLimitsConfig? Read(YamlSource src)
     {
@@ -92,6 +104,7 @@ public sealed class ResourceLimitsConfig
         string? workspaceRoot = null;
         string? dockerfilesRoot = null;
         var mountRoots = new List<string>();
+        var capabilities = new List<string>();
         var ulimits = new Dictionary<string, long>(DefaultUlimits);
         MaintenanceSettings? maintenance = null;
 
@@ -109,15 +122,21 @@ public sealed class ResourceLimitsConfig
                     foreach (var (gname, gkey, gval) in src.Entries(gm))
                     {
                         var members = new List<string>();
+                        GroupAggregate? aggregate = null;
                         var gmap = src.AsMapping(gval, $"group '{gname}'");
                         if (gmap is null) continue;
                         var limits = ReadLimits(src, gmap, $"group '{gname}'", k =>
                         {
+                            if (k.key == "aggregate")
+                            {
+                                aggregate = ReadAggregate(src, k.value, gname);
+                                return true;
+                            }
                             if (k.key != "members") return false;
                             members = src.AsStringList(k.value, $"members of group '{gname}'") ?? members;
                             return true;
                         });
-                        groups[gname] = new GroupConfig(gname, limits, members);
+                        groups[gname] = new GroupConfig(gname, limits, members, aggregate);
                         groupNodes[gname] = gkey;
                     }
                     break;
@@ -175,6 +194,9 @@ public sealed class ResourceLimitsConfig
                     var mm = src.AsMapping(value, "maintenance");
                     if (mm is not null) maintenance = MaintenanceSettings.Read(src, mm);
                     break;
+                case "allowed_capabilities":
+                    capabilities = src.AsStringList(value, "allowed_capabilities") ?? capabilities;
+                    break;
                 case "allowed_mount_roots":
                     mountRoots = src.AsStringList(value, "allowed_mount_roots") ?? mountRoots;
                     break;
@@ -191,7 +213,30 @@ public sealed class ResourceLimitsConfig
         if (defaultGroup is not null && defaultGroupNode is not null && !groups.ContainsKey(defaultGroup))
             src.Problem(defaultGroupNode, "UnknownGroup", $"default_group '{defaultGroup}' is not defined under groups");
 
-        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot, maintenance);
+        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot, capabilities, maintenance);
+    }
+
+    private static GroupAggregate? ReadAggregate(YamlSource src, YamlNode node, string group)
+    {
+        var map = src.AsMapping(node, $"aggregate of group '{group}'");
+        if (map is null) return null;
+        double? cpu = null;
+        long? memory = null;
+        foreach (var (key, keyNode, value) in src.Entries(map))
+        {
+            if (key == "cpu")
+            {
+                if (YamlSource.TryNumber(value, out var n) && n > 0) cpu = n;
+                else src.Problem(value, "WrongType", $"'cpu' in the aggregate of group '{group}' must be a positive number of CPUs");
+            }
+            else if (key == "memory")
+            {
+                if (value is YamlScalarNode s && ByteSize.TryParse(s.Value, out var bytes) && bytes > 0) memory = bytes;
+                else src.Problem(value, "WrongType", $"'memory' in the aggregate of group '{group}' must be a size such as 256G");
+            }
+            else src.Problem(keyNode, "UnknownKey", $"unknown key '{key}' in the aggregate of group '{group}'; known keys: cpu, memory");
+        }
+        return new GroupAggregate(cpu, memory);
     }
 
     private static LimitSet ReadLimits(YamlSource src, YamlMappingNode map, string scope,
@@ -250,18 +295,22 @@ public sealed class ResourceLimitsConfig
         if (number < 0 || (field.MinExclusive && number <= field.Min) || number < field.Min)
         {
             src.Problem(node, number < 0 ? "NegativeLimit" : "OutOfRange",
-                $"{where} is {Text(node)}; it must be {(field.MinExclusive ? "greater than" : "at least")} {field.Min}");
+                $"{where} is {Text(node)}; it must be {(field.MinExclusive ? "greater than" : "at least")} {Bound(field, field.Min)}" +
+                (field.Key == LimitField.MemoryLimit ? " (Docker refuses less)" : ""));
             value = null;
             return false;
         }
         if (field.Max is { } max && number > max)
         {
-            src.Problem(node, "OutOfRange", $"{where} is {Text(node)}; it must be at most {max}");
+            src.Problem(node, "OutOfRange", $"{where} is {Text(node)}; it must be at most {Bound(field, max)}");
             value = null;
             return false;
         }
         return true;
     }
+
+    private static string Bound(LimitField field, double value) =>
+        field.Type == LimitValueType.Bytes ? ByteSize.Format((long)value) : value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Text(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : node.NodeType.ToString().ToLowerInvariant();
 

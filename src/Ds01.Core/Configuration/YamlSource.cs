@@ -23,12 +23,21 @@ public sealed class YamlSource
     public YamlNode? Root { get; }
     public IReadOnlyList<ConfigProblem> Problems => _problems;
 
+    /// <summary>Nesting deeper than this is refused before nodes are built (YamlDotNet builds them recursively).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Config files larger than this are refused rather than loaded.</summary>
+    public const long MaxFileBytes = 1024 * 1024;
+
     public static YamlSource Load(string file, string text)
     {
         var problems = new List<ConfigProblem>();
         YamlNode? root = null;
         try
         {
+            // The event parser keeps its own stack, so a file nested 100,000 deep is caught here instead of
+            // overflowing the process stack when the node tree is built.
+            if (!PreScan(file, text, problems)) return new YamlSource(file, null, problems);
             var stream = new YamlStream();
             stream.Load(new StringReader(text));
             root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
@@ -43,6 +52,81 @@ public sealed class YamlSource
                 $"YAML syntax error: {msg}"));
         }
         return new YamlSource(file, root, problems);
+    }
+
+    /// <summary>Depth and document count from the event stream; false when the text must not be loaded.</summary>
+    private static bool PreScan(string file, string text, List<ConfigProblem> problems)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        var documents = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                    if (++depth > MaxDepth)
+                    {
+                        var at = parser.Current!.Start;
+                        problems.Add(new ConfigProblem(file, (int)at.Line, (int)at.Column, "NestedTooDeep",
+                            $"the YAML is nested more than {MaxDepth} levels deep here; a config file needs only a few"));
+                        return false;
+                    }
+                    break;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+                case YamlDotNet.Core.Events.DocumentStart ds:
+                    // A second document would be ignored silently; an admin who wrote one meant something by it.
+                    if (++documents > 1)
+                    {
+                        problems.Add(new ConfigProblem(file, (int)ds.Start.Line, (int)ds.Start.Column, "MultipleDocuments",
+                            "a second YAML document starts here ('---'); a config file is one document, so merge it into the first"));
+                        return false;
+                    }
+                    break;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The text of a config file, read without trusting the file (a directory, a FIFO, a huge or unreadable file);
+    /// null with a problem at line 1, column 1 when it cannot be read.
+    /// </summary>
+    public static string? ReadFile(string file, List<ConfigProblem> problems)
+    {
+        try
+        {
+            return Posix.ReadBoundedText(file, MaxFileBytes);
+        }
+        catch (UntrustedFileException e)
+        {
+            problems.Add(new ConfigProblem(file, 1, 1, "ConfigFileUnreadable", $"the config file cannot be read: {e.Reason}"));
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(new ConfigProblem(file, 1, 1, "ConfigFileUnreadable", $"the config file cannot be read: {e.Message}"));
+            return null;
+        }
+    }
+
+    /// <summary>Reads and parses a file; any problem at all (unreadable included) throws.</summary>
+    public static T ParseFile<T>(string file, Func<YamlSource, T?> read) where T : class
+    {
+        var problems = new List<ConfigProblem>();
+        var text = ReadFile(file, problems);
+        if (text is null) throw new ConfigException(problems);
+        return Parse(file, text, read);
+    }
+
+    /// <summary>Every problem of a file, an unreadable file included, without throwing.</summary>
+    public static IReadOnlyList<ConfigProblem> ValidateFile<T>(string file, Func<YamlSource, T?> read) where T : class
+    {
+        var problems = new List<ConfigProblem>();
+        var text = ReadFile(file, problems);
+        return text is null ? problems : Validate(file, text, read);
     }
 
     /// <summary>Reads a file with <paramref name="read"/>; any problem at all throws, so a broken file never yields defaults.</summary>

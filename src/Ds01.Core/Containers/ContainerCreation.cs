@@ -86,12 +86,20 @@ public sealed class ContainerCreation
         if (mine.Tags.Contains(tag) || await _docker.InspectContainerAsync(tag, ct).ConfigureAwait(false) is not null)
             throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"A container named '{request.Name}' already exists.", request.Name,
                 "Pick another name, or remove the old one with Remove-Ds01Container.");
+        // "thesis" and "Thesis" would be two containers sharing one workspace (the project is the lowercased name),
+        // and a name typed in the wrong case would act on the other one.
+        if (mine.Names.FirstOrDefault(n => string.Equals(n, request.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                $"You already have a container named '{twin}', which differs from '{request.Name}' only in case.", request.Name,
+                $"Use '{twin}' itself, or a name that differs by more than case.");
         CheckContainerLimit(mine.Count, limits, request.Name);
 
         var image = request.Image ?? ContainerNaming.ImageName(owner.Uid, project);
         var imageInfo = await _docker.InspectImageAsync(image, ct).ConfigureAwait(false)
             ?? throw new Ds01Exception(Ds01ErrorKind.NotFound, "ImageNotFound", $"The image '{image}' does not exist on this server.", image,
                 request.Image is null ? $"Build it first with Build-Ds01Image -Project {project} (image-create), or pass -Image." : "Check the name with Get-Ds01Image -All.");
+        ImageService.DemandImageAccess(_session, image, imageInfo, owner);
+        LabelPolicy.RefuseHoldingLabels(imageInfo.Config?.Labels, image);
 
         var mounts = new MountPolicy(config);
         var workspace = request.Workspace is null ? mounts.DefaultWorkspace(owner, project) : mounts.Check(request.Workspace, owner, "workspace");
@@ -115,6 +123,9 @@ public sealed class ContainerCreation
         var spec = new CreateSpec(request.Name, tag, project, source.Image, image, owner, limits, workspace, data, request.Interface,
             config.Ulimits, _session.Clock.GetUtcNow());
         var parameters = CreateParametersConverter.Convert(spec);
+        var sourceLabels = source.Image == image ? imageInfo.Config?.Labels
+            : (await _docker.InspectImageAsync(source.Image, ct).ConfigureAwait(false))?.Config?.Labels;
+        LabelPolicy.ClearInherited(parameters.Labels, sourceLabels);
         var createdWorkspace = false;
         try
         {
@@ -148,6 +159,8 @@ public sealed class ContainerCreation
                 // The early check only fails fast; this one, under the lock, is the one that binds.
                 CheckContainerLimit((await CountAsync(owner, ct).ConfigureAwait(false)).Count, prepared.Limits, prepared.Request.Name);
                 if (assignment is not null) _placement.Apply(assignment, parameters);
+                // The image's own NVIDIA_VISIBLE_DEVICES (CUDA images set "all") would hand a CPU-only container every GPU.
+                else parameters.Env.Add("NVIDIA_VISIBLE_DEVICES=void");
                 // Not cancellable: once dockerd has the request, a cancelled wait would leave a container we report as failed.
                 return await _docker.CreateContainerAsync(parameters, CancellationToken.None).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
@@ -189,12 +202,12 @@ public sealed class ContainerCreation
         catch (UnauthorizedAccessException) { }
     }
 
-    private async Task<(int Count, HashSet<string> Tags)> CountAsync(UserIdentity owner, CancellationToken ct)
+    private async Task<(int Count, HashSet<string> Tags, IReadOnlyList<string> Names)> CountAsync(UserIdentity owner, CancellationToken ct)
     {
         var all = await _docker.ListContainersAsync(new Dictionary<string, bool> { [Labels.Aime] = true }, ct).ConfigureAwait(false);
         var now = _session.Clock.GetUtcNow();
         var mine = all.Select(c => ContainerMapper.FromList(c, now)).Where(c => ContainerService.OwnedBy(c, owner)).ToList();
-        return (mine.Count, mine.Select(c => c.Tag).ToHashSet(StringComparer.Ordinal));
+        return (mine.Count, mine.Select(c => c.Tag).ToHashSet(StringComparer.Ordinal), mine.Select(c => c.Name).ToList());
     }
 
     private static void CheckContainerLimit(int count, Ds01ResourceLimit limits, string name)
@@ -209,6 +222,13 @@ public sealed class ContainerCreation
     private bool EnsureWorkspace(string workspace, UserIdentity owner)
     {
         if (Directory.Exists(workspace)) return false;
+        if (UserTree.ActingForOther(_session.Caller, owner))
+        {
+            // An admin creating a user's workspace never follows the user's links on the way.
+            UserTree.CreateDirectory(workspace, owner, chown: _session.Caller.Uid == 0 && owner.Uid != 0);
+            Feedback.Note($"Created workspace {workspace}.");
+            return true;
+        }
         // Every directory made here belongs to the user (a root-owned ~/workspace would block their own creates).
         var missing = new Stack<string>();
         for (var d = workspace; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Push(d);

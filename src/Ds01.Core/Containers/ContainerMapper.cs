@@ -51,7 +51,7 @@ public static class ContainerMapper
         var name = L(Labels.Name) ?? L(Labels.AimeName) ?? parsedName;
         DateTimeOffset? holdEnds = null;
         if (state == ContainerState.Stopped && stopped is { } at && L(Labels.GpuSlots) is not null)
-            holdEnds = at.AddMinutes(double.TryParse(L(Labels.GpuHoldMinutes), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) ? m : 15);
+            holdEnds = at.AddMinutes(Labels.HoldMinutes(labels));
         if (uid is null && int.TryParse(L(Labels.UserId), out var labelUid)) uid = labelUid;
         return new Ds01Container
         {

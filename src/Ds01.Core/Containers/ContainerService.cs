@@ -111,9 +111,8 @@ public sealed class ContainerService
     {
         if (c.Config?.Labels is not { } labels || !labels.TryGetValue(Labels.Managed, out var managed) || managed != "true") return;
         var mounts = new MountPolicy(_session.Config.ResourceLimits);
-        foreach (var bind in c.HostConfig?.Binds ?? new List<string>())
+        foreach (var source in (c.HostConfig?.Binds ?? new List<string>()).Select(b => b.Split(':')[0]))
         {
-            var source = bind.Split(':')[0];
             if (source.StartsWith("/", StringComparison.Ordinal)) mounts.Check(source, owner, $"mount '{source}' of '{ContainerNaming.ParseTag(c.Name).Name}'");
         }
     }

@@ -58,6 +58,9 @@ public static class CreateParametersConverter
             Binds = binds,
             Init = true,
             Privileged = false, // never: it breaks MIG isolation and hands out the host
+            // Without sudo nothing inside may gain privileges (setuid programs included), so there is no root inside
+            // to leave a setuid-root file in the bind-mounted workspace for the host.
+            SecurityOpt = limits.AllowSudo ? new List<string>() : new List<string> { "no-new-privileges" },
             Ulimits = spec.Ulimits.Select(u => new Ulimit { Name = u.Key, Soft = u.Value, Hard = u.Value }).ToList(),
         };
         if (limits.CpuLimit is { } cpu) host.NanoCPUs = (long)Math.Round(cpu * 1e9);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Ds01.Core.Containers;
@@ -33,7 +34,7 @@ public static class DockerStatus
         }
         var m = Regex.Match(text, @"^(\d+) (second|minute|hour|day|week|month|year)s?$", RegexOptions.CultureInvariant);
         if (!m.Success) return null;
-        var n = int.Parse(m.Groups[1].Value);
+        if (!int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 100_000) return null;
         return m.Groups[2].Value switch
         {
             "second" => TimeSpan.FromSeconds(n),

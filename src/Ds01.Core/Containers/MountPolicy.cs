@@ -64,6 +64,11 @@ public sealed class MountPolicy
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "MountPathNotAbsolute", $"The {what} path '{path}' is not absolute.", path,
                 "Give a full path, e.g. /home/you/workspace/project.");
         var real = Resolve(Path.GetFullPath(path));
+        // ':' separates fields in Docker's -v syntax; such a path is refused here, not left to Docker's parser.
+        if (path.Contains(':') || real.Contains(':') || path.Contains('\0'))
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "MountPathHasColon",
+                $"The {what} path '{path}' contains ':', which Docker reads as a field separator.", path,
+                "Rename the directory without ':' and try again.");
         var roots = AllowedRoots(user);
         if (roots.Any(r => real == r || real.StartsWith(r.TrimEnd('/') + "/", StringComparison.Ordinal))) return real;
         throw new Ds01Exception(Ds01ErrorKind.PermissionDenied, "MountOutsideAllowedRoots",

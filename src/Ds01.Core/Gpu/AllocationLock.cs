@@ -17,11 +17,6 @@ public sealed class AllocationLock : IDisposable
     private const int EINTR = 4;
     private const int EACCES = 13;
     private const int EWOULDBLOCK = 11;
-    // Linux values (x86-64 and arm64 agree on these).
-    private const int O_RDONLY = 0;
-    private const int O_RDWR = 2;
-    private const int O_CREAT = 0x40;
-    private const int O_CLOEXEC = 0x80000;
 
     private int _fd;
     private readonly FileStream? _windowsStream;
@@ -52,16 +47,7 @@ public sealed class AllocationLock : IDisposable
 
     private static AllocationLock AcquireUnix(string path, TimeSpan timeout)
     {
-        // 0666 before umask: every lab user takes this lock, whoever created the file first. flock needs only
-        // a readable descriptor, so a file another user created read-only still locks.
-        var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0x1B6);
-        if (fd < 0 && Marshal.GetLastPInvokeError() == EACCES) fd = open(path, O_RDONLY | O_CLOEXEC, 0);
-        if (fd < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw Unavailable(path, $"it cannot be opened: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", null);
-        }
-
+        var fd = OpenLockFile(path);
         var clock = Stopwatch.StartNew();
         var pause = 5;
         while (true)
@@ -82,6 +68,48 @@ public sealed class AllocationLock : IDisposable
             Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(pause, Math.Max(1, (timeout - clock.Elapsed).TotalMilliseconds))));
             pause = Math.Min(pause * 2, 50);
         }
+    }
+
+    /// <summary>
+    /// Opens the lock file without trusting what is at its name: never through a symlink, never blocking on a FIFO,
+    /// only a regular file. In a root-owned state dir (a lab server) the file must be root's: a lock file that a
+    /// user owns can be chmod-ed by them so nobody else may open it, and the install step creates it
+    /// (README, "Install on a lab server"). In a private state dir (tests, a single-user machine) it is created
+    /// on first use, as before.
+    /// </summary>
+    private static int OpenLockFile(string path)
+    {
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? "/";
+        var shared = Posix.Stat(dir) is { Uid: 0 };
+        var root = Posix.EffectiveUid == 0;
+        var flags = Posix.O_NOFOLLOW | Posix.O_NONBLOCK;
+        int fd;
+        if (!shared || root)
+        {
+            // 0666 before umask in a private dir (whoever shares it may lock); 0644 for root's shared file (flock needs only read).
+            fd = Posix.Open(path, Posix.O_RDWR | Posix.O_CREAT | flags, shared ? 0x1A4 : 0x1B6);
+            if (fd == -EACCES) fd = Posix.Open(path, Posix.O_RDONLY | flags);
+        }
+        else
+        {
+            fd = Posix.Open(path, Posix.O_RDONLY | flags);
+            if (fd == -Posix.ENOENT)
+                throw Unavailable(path, "it does not exist, and in a root-owned state dir only root may create it (the install step does)", null);
+        }
+        if (fd < 0)
+            throw Unavailable(path, -fd == Posix.ELOOP ? "it is a symbolic link" : $"it cannot be opened: {Posix.Error(fd)} (errno {-fd})", null);
+        FileStatus st;
+        try { st = Posix.Stat(fd); }
+        catch (IOException e) { close(fd); throw Unavailable(path, e.Message, e); }
+        string? why = null;
+        if (!st.IsRegular) why = "it is not a regular file";
+        else if (shared && st.Uid != 0) why = $"it belongs to uid {st.Uid}, not root, so that user could lock everyone out or remove it while it is held";
+        if (why is not null)
+        {
+            close(fd);
+            throw Unavailable(path, why, null);
+        }
+        return fd;
     }
 
     // Windows is not a server target; FileShare.None is a real mandatory lock there, so the same contract holds.
@@ -123,9 +151,6 @@ public sealed class AllocationLock : IDisposable
         new(Ds01ErrorKind.PermissionDenied, "AllocationLockUnavailable",
             $"The GPU allocation lock '{path}' cannot be taken: {why}; nothing was allocated.", path,
             $"Check that the state dir exists and is writable by lab users, or set ${Ds01Paths.StateDirVariable}.", inner);
-
-    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
-    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int flock(int fd, int operation);

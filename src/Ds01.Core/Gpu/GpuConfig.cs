@@ -24,7 +24,9 @@ public sealed record GpuConfigGpu(int Index, string Uuid, string Model, long? Me
 public sealed class GpuConfig
 {
     public const string FileName = "gpu-config.yaml";
-    public const double DefaultLockTimeoutSeconds = 10;
+    // Long enough for ordinary contention on a busy server: 16 processes creating and removing at once each hold the
+    // lock for a Docker list and create, which added up to more than the former 10 s.
+    public const double DefaultLockTimeoutSeconds = 60;
 
     public GpuConfig(string file, GpuAttachMode attach, string? architecture, string? imageCatalog,
         double lockTimeoutSeconds, IReadOnlyList<GpuConfigGpu>? gpus)
@@ -51,7 +53,7 @@ public sealed class GpuConfig
     public static GpuConfig Load(string configDir)
     {
         var file = Path.Combine(configDir, FileName);
-        return System.IO.File.Exists(file) ? Parse(file, System.IO.File.ReadAllText(file)) : Default(file);
+        return Posix.Stat(file) is not null ? YamlSource.ParseFile(file, Read) : Default(file);
     }
 
     public static GpuConfig Parse(string file, string text) => YamlSource.Parse(file, text, Read);
@@ -63,7 +65,7 @@ public sealed class GpuConfig
     public static IEnumerable<ConfigProblem> ValidateDirectory(string configDir)
     {
         var file = Path.Combine(configDir, FileName);
-        return System.IO.File.Exists(file) ? Validate(file, System.IO.File.ReadAllText(file)) : Array.Empty<ConfigProblem>();
+        return Posix.Stat(file) is not null ? YamlSource.ValidateFile(file, Read) : Array.Empty<ConfigProblem>();
     }
 
     private static readonly string[] TopKeys = { "attach", "architecture", "image_catalog", "lock_timeout_seconds", "gpus" };

@@ -21,10 +21,14 @@ public sealed class GpuHoldingReader
     private readonly IContainerApi _docker;
     private readonly TimeProvider _clock;
 
-    public GpuHoldingReader(IContainerApi docker, TimeProvider clock)
+    private readonly GpuReservations? _reservations;
+
+    /// <param name="reservations">Slots of creates Docker has not answered yet (see GpuReservations); they hold too.</param>
+    public GpuHoldingReader(IContainerApi docker, TimeProvider clock, GpuReservations? reservations = null)
     {
         _docker = docker;
         _clock = clock;
+        _reservations = reservations;
     }
 
     public async Task<IReadOnlyList<GpuHoldingInfo>> ReadAsync(IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
@@ -67,12 +71,20 @@ public sealed class GpuHoldingReader
         }
         foreach (var info in await Task.WhenAll(inspects).ConfigureAwait(false))
             if (info is not null) result.Add(info);
+        if (_reservations is not null)
+        {
+            var existing = all.SelectMany(c => c.Names ?? new List<string>()).Select(n => n.TrimStart('/')).ToHashSet(StringComparer.Ordinal);
+            foreach (var r in _reservations.Live(existing))
+            {
+                var ids = HeldSlots(string.Join(",", r.Slots), string.Join(",", r.Uuids), slots);
+                result.Add(new GpuHoldingInfo(new GpuHolding(r.Tag, r.User, ids, GpuHoldingState.Allocated, null), r.Tag,
+                    string.Join(",", r.Uuids), r.CreatedAt, Weight(ids, slots)));
+            }
+        }
         return result;
     }
 
-    public static double HoldMinutes(IDictionary<string, string> labels) =>
-        labels.TryGetValue(Labels.GpuHoldMinutes, out var m) && double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-            ? v : DefaultHoldMinutes;
+    public static double HoldMinutes(IDictionary<string, string> labels) => Labels.HoldMinutes(labels);
 
     private async Task<GpuHoldingInfo?> ExactHoldAsync(string id, string tag, IDictionary<string, string> labels, string slotText,
         TimeSpan hold, DateTimeOffset now, IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
@@ -104,7 +116,7 @@ public sealed class GpuHoldingReader
     /// </summary>
     public static IReadOnlyList<string> DeviceSlots(ContainerInspectResponse c, IReadOnlyList<Ds01GpuSlot> slots)
     {
-        var byUuid = slots.ToDictionary(s => s.Uuid, s => s.Slot, StringComparer.OrdinalIgnoreCase);
+        var byUuid = ByUuid(slots);
         var held = new List<string>();
         string Map(string d) => byUuid.TryGetValue(d, out var s) ? s : Ds01GpuSlot.NormalizeSlotId(d);
         foreach (var r in c.HostConfig?.DeviceRequests ?? new List<DeviceRequest>())
@@ -121,12 +133,37 @@ public sealed class GpuHoldingReader
         return held.Distinct().ToList();
     }
 
+    // First slot per UUID: a malformed inventory must not make every reader throw.
+    private static Dictionary<string, string> ByUuid(IReadOnlyList<Ds01GpuSlot> slots)
+    {
+        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in slots) map.TryAdd(s.Uuid, s.Slot);
+        return map;
+    }
+
+    /// <summary>
+    /// The slots a labelled container holds, keyed by GPU UUID: indexes change when a GPU is added, removed or
+    /// re-enumerated, UUIDs do not. The slot ids in ds01.gpu.slots count only for containers without UUIDs
+    /// (labelled by the original DS01). A UUID that is not on this machine any more holds nothing here.
+    /// </summary>
+    public static IReadOnlyList<string> HeldSlots(string slotText, string? uuidText, IReadOnlyList<Ds01GpuSlot> slots)
+    {
+        var uuids = (uuidText ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (uuids.Length > 0)
+        {
+            var byUuid = ByUuid(slots);
+            return uuids.Select(u => byUuid.TryGetValue(u, out var slot) ? slot : u).Distinct().ToList();
+        }
+        return slotText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Ds01GpuSlot.NormalizeSlotId).Distinct().ToList();
+    }
+
     private static GpuHoldingInfo Info(string id, string tag, IDictionary<string, string> labels, string slotText, GpuHoldingState state,
         DateTimeOffset? expires, IReadOnlyList<Ds01GpuSlot> slots)
     {
-        var ids = slotText.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => Ds01GpuSlot.NormalizeSlotId(s.Trim())).ToList();
-        var user = Labels.Owner(labels) ?? "";
         labels.TryGetValue(Labels.GpuUuids, out var uuids);
+        var ids = HeldSlots(slotText, uuids, slots);
+        var user = Labels.Owner(labels) ?? "";
         labels.TryGetValue(Labels.GpuAllocated, out var at);
         DateTimeOffset? allocatedAt = DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
         return new GpuHoldingInfo(new GpuHolding(tag, user, ids, state, expires), tag, uuids ?? "", allocatedAt, Weight(ids, slots));

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Ds01.Core.Gpu;
 
@@ -19,7 +20,9 @@ public sealed class GpuInventory
     /// <param name="timeout">How long one nvidia-smi run may take; a hung driver must not hang a create forever.</param>
     public GpuInventory(string? nvidiaSmiPath = null, TimeSpan? timeout = null)
     {
-        var env = Environment.GetEnvironmentVariable(NvidiaSmiVariable);
+        // A non-root caller's override runs with their rights only, but it decides what everyone's slots look like
+        // to this command; it is honoured only where root owns the program (Ds01Paths.TrustedOverride).
+        var env = Ds01Paths.TrustedOverride(NvidiaSmiVariable, Environment.GetEnvironmentVariable(NvidiaSmiVariable), directory: false);
         NvidiaSmiPath = !string.IsNullOrWhiteSpace(nvidiaSmiPath) ? nvidiaSmiPath!
             : !string.IsNullOrWhiteSpace(env) ? env! : "nvidia-smi";
         Timeout = timeout ?? TimeSpan.FromSeconds(30);
@@ -58,17 +61,29 @@ public sealed class GpuInventory
         return slots;
     }
 
+    // setsid(1) makes nvidia-smi the leader of its own process group (it execs in place, keeping the pid), so a
+    // timeout can kill everything it started, including a child that daemonized and still holds our pipes.
+    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
     private string Run(params string[] args)
     {
-        var psi = new ProcessStartInfo(NvidiaSmiPath)
+        var ownGroup = SetsidPath is not null && !OperatingSystem.IsWindows();
+        var psi = new ProcessStartInfo(ownGroup ? SetsidPath! : NvidiaSmiPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (ownGroup) psi.ArgumentList.Add(NvidiaSmiPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var shown = $"{NvidiaSmiPath} {string.Join(' ', args)}";
 
+        if (ownGroup && !NvidiaSmiPath.Contains('/') && !OnPath(NvidiaSmiPath))
+            throw NotFound(new Win32Exception(2, "No such file or directory"));
         Process process;
         try
         {
@@ -76,28 +91,34 @@ public sealed class GpuInventory
         }
         catch (Win32Exception e)
         {
-            throw new Ds01Exception(Ds01ErrorKind.NotInstalled, "GpuInventoryUnavailable",
-                $"Cannot run '{NvidiaSmiPath}' to list the GPUs: {e.Message}.", NvidiaSmiPath,
-                $"Install the NVIDIA driver (it provides nvidia-smi), set ${NvidiaSmiVariable} to its path, or list the GPUs under 'gpus:' in {GpuConfig.FileName}.",
-                e);
+            throw NotFound(e);
         }
         using (process)
         {
+            process.StandardInput.Close();
+            var clock = Stopwatch.StartNew();
             // Read both streams concurrently so a chatty stderr cannot fill its pipe and stall the process.
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit((int)Timeout.TotalMilliseconds))
+            // The streams end when every holder of the pipe has exited, not when nvidia-smi has: wait for both.
+            var exited = process.WaitForExit((int)Timeout.TotalMilliseconds);
+            var left = Timeout - clock.Elapsed;
+            var drained = exited && Task.WaitAll(new Task[] { stdout, stderr }, left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            if (!exited || !drained)
             {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
+                KillGroup(process, ownGroup);
                 throw new Ds01Exception(Ds01ErrorKind.OperationTimeout, "GpuInventoryUnavailable",
-                    $"'{shown}' did not finish within {Timeout.TotalSeconds:0} s.", NvidiaSmiPath,
+                    exited
+                        ? $"'{shown}' exited, but a process it started kept its output open for more than {Timeout.TotalSeconds:0} s; that process group was killed."
+                        : $"'{shown}' did not finish within {Timeout.TotalSeconds:0} s; it was killed.", NvidiaSmiPath,
                     "Check the GPU driver (nvidia-smi hangs when a GPU has fallen off the bus); an admin may list the GPUs in gpu-config.yaml meanwhile.");
             }
-            process.WaitForExit();
             var output = stdout.GetAwaiter().GetResult();
             var error = stderr.GetAwaiter().GetResult().Trim();
             if (process.ExitCode != 0)
             {
+                if (ownGroup && process.ExitCode is 126 or 127 && error.StartsWith("setsid:", StringComparison.Ordinal))
+                    throw NotFound(new Win32Exception(2, error));
                 var detail = error.Length > 0 ? error : output.Trim();
                 throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuInventoryUnavailable",
                     $"'{shown}' failed with exit code {process.ExitCode}{(detail.Length > 0 ? ": " + detail : "")}.", NvidiaSmiPath,
@@ -105,5 +126,23 @@ public sealed class GpuInventory
             }
             return output;
         }
+    }
+
+    private Ds01Exception NotFound(Win32Exception e) =>
+        new(Ds01ErrorKind.NotInstalled, "GpuInventoryUnavailable",
+            $"Cannot run '{NvidiaSmiPath}' to list the GPUs: {e.Message}.", NvidiaSmiPath,
+            $"Install the NVIDIA driver (it provides nvidia-smi), set ${NvidiaSmiVariable} to its path, or list the GPUs under 'gpus:' in {GpuConfig.FileName}.",
+            e);
+
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(d => File.Exists(Path.Combine(d, program)));
+
+    private static void KillGroup(Process process, bool ownGroup)
+    {
+        // SIGKILL to the whole group: the pid is the group id because setsid made it the leader.
+        if (ownGroup) kill(-process.Id, 9);
+        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
+        catch (Win32Exception) { }
     }
 }

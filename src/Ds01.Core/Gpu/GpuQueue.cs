@@ -15,7 +15,11 @@ public sealed record GpuQueueEntry(
     DateTimeOffset? ExpiresAt,
     int? Pid,
     string? Slot = null,
-    bool AllowFullGpu = true);
+    bool AllowFullGpu = true)
+{
+    /// <summary>Who owns the entry's file (the kernel's word, unlike the User field anyone can write); null when not read from a file.</summary>
+    [JsonIgnore] public int? FileUid { get; init; }
+}
 
 /// <summary>
 /// Waiting requests as one JSON file each under $DS01_STATE_DIR/gpu-queue/. Not locked itself: callers read and
@@ -58,7 +62,10 @@ public sealed class GpuQueue
         var now = _time.GetUtcNow();
         // Time first in the name so a directory listing reads in arrival order; the GUID keeps names unique.
         var id = $"{now.UtcTicks:D19}-{Guid.NewGuid():N}";
-        var entry = new GpuQueueEntry(id, user, container, count, priority, now, expiresAt, pid, slot, allowFullGpu);
+        var entry = new GpuQueueEntry(id, user, container, count, priority, now, expiresAt, pid, slot, allowFullGpu)
+        {
+            FileUid = OperatingSystem.IsWindows() ? null : Posix.EffectiveUid, // the file written below is ours
+        };
         var file = FileOf(id);
         var temp = file + ".tmp";
         // Write then rename, so a reader never sees half an entry.
@@ -76,9 +83,16 @@ public sealed class GpuQueue
     {
         var file = FileOf(entry.Id);
         if (!File.Exists(file)) return false;
-        File.Delete(file);
+        try { File.Delete(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
         return true;
     }
+
+    /// <summary>An entry file is a few hundred bytes; anything bigger is not ours and is not read.</summary>
+    public const int MaxEntryBytes = 4096;
+
+    /// <summary>At most this many entries are read, so a directory flooded with files cannot stall every create.</summary>
+    public const int MaxEntries = 10_000;
 
     /// <summary>Deletes expired entries, entries of dead waiters and unreadable files; returns how many.</summary>
     public int Prune()
@@ -87,8 +101,9 @@ public sealed class GpuQueue
         foreach (var (file, entry) in Read())
         {
             if (entry is not null && IsLive(entry)) continue;
-            File.Delete(file);
-            removed++;
+            // In the sticky queue dir only the owner (or root) may delete; another user's junk is skipped, not fatal.
+            try { File.Delete(file); removed++; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
         return removed;
     }
@@ -131,20 +146,36 @@ public sealed class GpuQueue
     private IEnumerable<(string File, GpuQueueEntry? Entry)> Read()
     {
         if (!System.IO.Directory.Exists(Directory)) yield break;
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        IEnumerable<string> files;
+        try { files = System.IO.Directory.EnumerateFiles(Directory, "*.json").Take(MaxEntries).ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { yield break; }
+        foreach (var file in files)
+            yield return (file, ReadEntry(file));
+    }
+
+    /// <summary>
+    /// One entry, read without trusting it: anyone may drop files here, so a FIFO, a link, a 1 GB sparse file or
+    /// a field out of range is unreadable (null), never a hang, an OutOfMemoryException or a claim that counts.
+    /// </summary>
+    internal static GpuQueueEntry? ReadEntry(string file)
+    {
+        try
         {
-            GpuQueueEntry? entry;
-            try
-            {
-                entry = JsonSerializer.Deserialize<GpuQueueEntry>(File.ReadAllText(file), Json);
-                if (entry is not null) entry = entry with { Id = Path.GetFileNameWithoutExtension(file) };
-                if (entry is { User: null } or { Container: null }) entry = null;
-            }
-            catch (Exception e) when (e is JsonException or IOException)
-            {
-                entry = null;
-            }
-            yield return (file, entry);
+            var fd = Posix.Open(file, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_NOFOLLOW);
+            if (fd < 0) return null;
+            FileStatus st;
+            try { st = Posix.Stat(fd); }
+            finally { Posix.Close(fd); }
+            var text = Posix.ReadBoundedText(file, MaxEntryBytes, noFollow: true);
+            var entry = JsonSerializer.Deserialize<GpuQueueEntry>(text, Json);
+            if (entry is null || string.IsNullOrEmpty(entry.User) || entry.User.Length > 256 || string.IsNullOrEmpty(entry.Container) ||
+                entry.Container.Length > 256 || entry.Count is < 1 or > 64 || entry.Priority is < 0 or > 100 || entry.Pid is <= 0)
+                return null;
+            return entry with { Id = Path.GetFileNameWithoutExtension(file), FileUid = st.Uid };
+        }
+        catch (Exception e) when (e is JsonException or IOException or NotSupportedException or ArgumentException)
+        {
+            return null;
         }
     }
 

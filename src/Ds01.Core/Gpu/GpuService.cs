@@ -23,8 +23,12 @@ public sealed class GpuService : IGpuPlacement
     {
         _session = session;
         _docker = docker;
-        _reader = new GpuHoldingReader(docker, session.Clock);
+        Reservations = new GpuReservations(session.Paths.StateDir, session.Clock);
+        _reader = new GpuHoldingReader(docker, session.Clock, Reservations);
     }
+
+    /// <summary>Slots of creates in flight; they stay taken until Docker has answered (a killed create may still land).</summary>
+    public GpuReservations Reservations { get; }
 
     public GpuConfig Config => _session.Config.Gpu;
 
@@ -115,7 +119,20 @@ public sealed class GpuService : IGpuPlacement
                     {
                         var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight),
                             req.Limits.GpuHoldAfterStopMinutes);
-                        var result = await create(assignment).ConfigureAwait(false);
+                        var reservation = Reservations.Reserve(req.ContainerTag, req.User.Name, assignment.Slots, assignment.Uuids);
+                        T result;
+                        try
+                        {
+                            result = await create(assignment).ConfigureAwait(false);
+                        }
+                        catch (Ds01Exception e) when (e.Kind is not (Ds01ErrorKind.ConnectionError or Ds01ErrorKind.OperationTimeout))
+                        {
+                            // Docker answered with an error: nothing was made, the slot is free again. A timeout or a lost
+                            // connection is no answer, so the reservation stays until the container appears or ages out.
+                            Reservations.Release(reservation);
+                            throw;
+                        }
+                        Reservations.Release(reservation);
                         Log("gpu.allocate", req, new Dictionary<string, object?>
                         {
                             ["slots"] = string.Join(",", assignment.Slots), ["uuids"] = string.Join(",", assignment.Uuids),
@@ -159,8 +176,12 @@ public sealed class GpuService : IGpuPlacement
         foreach (var other in Queue.List())
         {
             if (me is not null && other.Id == me.Id) return null;
-            var limits = LimitsOf(other.User);
-            if (limits is null) continue;
+            var identity = _session.Identities.FindByName(other.User);
+            if (identity is null) continue;
+            // The file's owner (the kernel's word) must be the user it names, or root acting for them: anyone can
+            // write a file claiming to be someone else's waiter.
+            if (other.FileUid is { } fileUid && fileUid != 0 && fileUid != identity.Uid) continue;
+            var limits = _session.LimitsFor(identity);
             var priority = Math.Min(other.Priority, limits.Priority);
             var ahead = priority > myPriority || (priority == myPriority && (me is null || other.RequestedAt <= me.RequestedAt));
             if (!ahead) continue;
@@ -177,13 +198,6 @@ public sealed class GpuService : IGpuPlacement
         }
         return null;
     }
-
-    private Ds01ResourceLimit? LimitsOf(string user)
-    {
-        var identity = _session.Identities.FindByName(user);
-        return identity is null ? null : _session.LimitsFor(identity);
-    }
-
 
     public void Apply(GpuAssignment a, CreateContainerParameters p)
     {

@@ -64,6 +64,10 @@ public static class NvidiaSmiParser
         var gpus = new List<SmiListedGpu>();
         List<SmiMigDevice>? migs = null;
         var lineNo = 0;
+        var indexes = new HashSet<int>();
+        var uuids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var slices = 0;
+        int? gpuIndex = null;
         foreach (var raw in SplitLines(text))
         {
             lineNo++;
@@ -73,14 +77,31 @@ public static class NvidiaSmiParser
             var g = GpuLine.Match(raw);
             if (g.Success)
             {
+                var index = ParseIndex(g.Groups[1].Value, "nvidia-smi -L", lineNo, raw);
+                if (!indexes.Add(index)) throw Duplicate("nvidia-smi -L", lineNo, raw, $"GPU index {index} is listed twice");
+                if (!uuids.Add(g.Groups[3].Value)) throw Duplicate("nvidia-smi -L", lineNo, raw, $"UUID {g.Groups[3].Value} is listed twice");
                 migs = new List<SmiMigDevice>();
-                gpus.Add(new SmiListedGpu(ParseInt(g.Groups[1].Value), g.Groups[2].Value.Trim(), g.Groups[3].Value, migs));
+                gpuIndex = index;
+                slices = 0;
+                gpus.Add(new SmiListedGpu(index, g.Groups[2].Value.Trim(), g.Groups[3].Value, migs));
                 continue;
             }
             var m = MigLine.Match(raw);
             if (m.Success && migs is not null)
             {
-                migs.Add(new SmiMigDevice(ParseInt(m.Groups[2].Value), m.Groups[1].Value, m.Groups[3].Value));
+                var device = ParseIndex(m.Groups[2].Value, "nvidia-smi -L", lineNo, raw);
+                if (migs.Any(x => x.Device == device))
+                    throw Duplicate("nvidia-smi -L", lineNo, raw, $"MIG device {device} of GPU {gpuIndex} is listed twice");
+                if (!uuids.Add(m.Groups[3].Value)) throw Duplicate("nvidia-smi -L", lineNo, raw, $"UUID {m.Groups[3].Value} is listed twice");
+                // A GPU has 7 compute slices; instances adding up to more cannot exist and would overstate what can be handed out.
+                if (Ds01GpuSlot.TryMigWeight(m.Groups[1].Value, out var w))
+                {
+                    slices += (int)Math.Round(w * Ds01GpuSlot.MigComputeSlices);
+                    if (slices > Ds01GpuSlot.MigComputeSlices)
+                        throw Duplicate("nvidia-smi -L", lineNo, raw,
+                            $"the MIG instances of GPU {gpuIndex} add up to {slices} compute slices; a GPU has {Ds01GpuSlot.MigComputeSlices}");
+                }
+                migs.Add(new SmiMigDevice(device, m.Groups[1].Value, m.Groups[3].Value));
                 continue;
             }
             throw Unrecognised("nvidia-smi -L", lineNo, raw);
@@ -133,7 +154,16 @@ public static class NvidiaSmiParser
                     $"{cells.Length} values for {names.Length} fields ({string.Join(", ", names)})");
             var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
             for (var c = 0; c < names.Length; c++) values[names[c]] = CleanValue(cells[c], units[c]);
-            rows.Add(new SmiQueryRow(values));
+            var row = new SmiQueryRow(values);
+            if (values.TryGetValue("index", out var indexText) && indexText is not null)
+            {
+                var index = ParseIndex(indexText, "nvidia-smi --query-gpu", lines[i].No, lines[i].Line);
+                if (rows.Any(r => r.Index == index))
+                    throw Duplicate("nvidia-smi --query-gpu", lines[i].No, lines[i].Line, $"GPU index {index} is listed twice");
+            }
+            if (row.Uuid is { } uuid && rows.Any(r => string.Equals(r.Uuid, uuid, StringComparison.OrdinalIgnoreCase)))
+                throw Duplicate("nvidia-smi --query-gpu", lines[i].No, lines[i].Line, $"UUID {uuid} is listed twice");
+            rows.Add(row);
         }
         return rows;
     }
@@ -210,7 +240,17 @@ public static class NvidiaSmiParser
         return cell;
     }
 
-    private static int ParseInt(string s) => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
+    /// <summary>No machine has more GPUs or MIG devices than this; a larger number is garbage, not an index.</summary>
+    public const int MaxIndex = 1023;
+
+    private static int ParseIndex(string s, string command, int lineNo, string line) =>
+        int.TryParse(s.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= MaxIndex
+            ? v : throw Unrecognised(command, lineNo, line, $"'{s.Trim()}' is not an index from 0 to {MaxIndex}");
+
+    private static Ds01Exception Duplicate(string command, int lineNo, string line, string why) =>
+        new(Ds01ErrorKind.InvalidData, "NvidiaSmiOutputInconsistent",
+            $"Line {lineNo} of `{command}` output contradicts the lines before it ({why}): '{line.Trim()}'.",
+            line, "Check the GPU driver (nvidia-smi -L should list each GPU and MIG device once), or list the GPUs in gpu-config.yaml.");
 
     private static Ds01Exception Unrecognised(string command, int lineNo, string line, string? why = null) =>
         new(Ds01ErrorKind.InvalidData, "NvidiaSmiOutputUnrecognised",

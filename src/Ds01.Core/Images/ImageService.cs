@@ -148,6 +148,12 @@ public sealed class ImageService
 
     public void SaveDockerfile(string path, string text, UserIdentity owner)
     {
+        if (UserTree.ActingForOther(_session.Caller, owner))
+        {
+            // An admin writing into a user's tree: no link of theirs is followed, directories included.
+            UserTree.WriteFile(path, text, owner, chown: _session.Caller.Uid == 0 && owner.Uid != 0);
+            return;
+        }
         var dir = Path.GetDirectoryName(path)!;
         var created = !Directory.Exists(dir);
         Directory.CreateDirectory(dir);
@@ -354,6 +360,23 @@ public sealed class ImageService
         await _docker.RemoveImageAsync(reference, force: false, ct).ConfigureAwait(false);
         var who = uid == owner.Uid ? owner : _session.Identities.FindByUid(uid.Value) ?? owner;
         Log("image.delete", who, new Dictionary<string, object?> { ["image"] = reference, ["image_id"] = info.ID });
+    }
+
+    /// <summary>
+    /// A user's ds01-{uid}/ images are theirs alone (their Dockerfiles and setup are baked in): a non-admin may
+    /// create containers only from their own images and shared base images. By ID or digest the image's tags
+    /// decide: an image tagged only into other users' namespaces is off limits.
+    /// </summary>
+    public static void DemandImageAccess(Ds01Session session, string reference, ImageInspectResponse info, UserIdentity owner)
+    {
+        if (session.Access.CallerIsAdmin) return;
+        var named = OwnerUid(reference);
+        var tagged = (info.RepoTags ?? new List<string>()).Where(t => t != "<none>:<none>").Select(OwnerUid).ToList();
+        var foreign = named is { } n ? n != owner.Uid : tagged.Count > 0 && tagged.All(u => u is { } x && x != owner.Uid);
+        if (!foreign) return;
+        throw new Ds01Exception(Ds01ErrorKind.PermissionDenied, "ImageNotYours",
+            $"The image '{reference}' belongs to another user; you may use your own images (ds01-{owner.Uid}/...) and shared base images.",
+            reference, "Build your own with Build-Ds01Image, or ask its owner for their Dockerfile (New-Ds01Dockerfile).");
     }
 
     /// <summary>The UID in ds01-{uid}/... or in a legacy commit's tag name._.{uid}; null for anything else.</summary>

@@ -55,6 +55,9 @@ public sealed class UserSetupPath
         var repository = image.StartsWith("sha256:", StringComparison.Ordinal) || imageInfo.ID.StartsWith("sha256:" + image, StringComparison.Ordinal)
             ? ContainerNaming.LegacyRepository(owner.Uid)
             : Repository(image);
+        // Never into another user's namespace: a commit of B's ds01-<B>/p made for A is A's image, ds01-<A>/p.
+        if (ImageService.OwnerUid(repository) is { } other && other != owner.Uid)
+            repository = ContainerNaming.ImageRepository(owner.Uid, repository.Substring(repository.IndexOf('/') + 1));
         var legacy = $"{repository}:{tag}";
         ImageReference.Validate(legacy);
         await CommitWithUserAsync(imageInfo, image, repository, tag, owner, ct).ConfigureAwait(false);
@@ -62,8 +65,24 @@ public sealed class UserSetupPath
             [$"Legacy path: '{image}' has no user setup for {owner.Uid}:{owner.Gid}; committed '{legacy}' with the user added."], warnings);
     }
 
+    /// <summary>
+    /// Setup containers of an earlier create of the same tag that never got cleaned up (dockerd restarted or the
+    /// client was killed between create and remove): nothing else can be using them, as the tag is free.
+    /// </summary>
+    private async Task RemoveLeftoversAsync(string tag, CancellationToken ct)
+    {
+        var prefix = $"/ds01-setup-{tag}-";
+        var all = await _docker.ListContainersAsync(new Dictionary<string, bool> { [Labels.Managed + "=true"] = true }, ct).ConfigureAwait(false);
+        foreach (var c in all.Where(c => c.Names?.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)) == true))
+        {
+            try { await _docker.RemoveContainerAsync(c.ID, force: true, ct).ConfigureAwait(false); }
+            catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound) { /* gone meanwhile */ }
+        }
+    }
+
     private async Task CommitWithUserAsync(ImageInspectResponse imageInfo, string image, string repository, string tag, UserIdentity owner, CancellationToken ct)
     {
+        await RemoveLeftoversAsync(tag, ct).ConfigureAwait(false);
         var command = UserSetupScript.Command(owner.Uid, owner.Gid, owner.SanitizedName);
         // Entrypoint/Cmd split so the commit can restore the image's own Entrypoint and Cmd below.
         var id = await _docker.CreateContainerAsync(new CreateContainerParameters

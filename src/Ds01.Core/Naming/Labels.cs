@@ -47,6 +47,23 @@ public static class Labels
     public const string ImageGroupId = "aime.mlc.DS01_GROUP_ID";
     public const string ImageUsername = "aime.mlc.DS01_USERNAME";
 
+    /// <summary>The hold after stop when a container has no usable label (DS01's default).</summary>
+    public const double DefaultHoldMinutes = 15;
+
+    /// <summary>The longest hold a label may state: resource-limits.yaml allows no more (LimitField).</summary>
+    public const double MaxHoldMinutes = 525_600;
+
+    /// <summary>
+    /// ds01.gpu.hold_minutes, read defensively: labels are text anyone who builds an image or runs docker can set,
+    /// so NaN, infinity, a negative or absurd number or garbage gives the default instead of breaking every reader.
+    /// </summary>
+    public static double HoldMinutes(IDictionary<string, string>? labels) =>
+        labels is not null && labels.TryGetValue(GpuHoldMinutes, out var text) &&
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) &&
+        double.IsFinite(v) && v >= 0
+            ? Math.Min(v, MaxHoldMinutes)
+            : DefaultHoldMinutes;
+
     /// <summary>Owner name: ds01.user, else aime.mlc.USER, else the aime.mlc value.</summary>
     public static string? Owner(IDictionary<string, string>? labels)
     {

@@ -19,6 +19,18 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
 
     protected DockerEngine Engine => _engine ??= new DockerEngine();
 
+    /// <summary>Chooses the endpoint on the pipeline thread, so -Verbose can say whether this goes through ds01d.</summary>
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        try
+        {
+            WriteVerbose(Engine.EndpointNote);
+            if (Engine.ViaService) Session.UseService();
+        }
+        catch (Ds01Exception e) { ThrowTerminatingError(ToErrorRecord(e)); }
+    }
+
     /// <summary>The placement: GPU inventory and the allocation lock (read only when a command needs them).</summary>
     protected GpuService Placement => _gpu ??= new GpuService(Session, Engine);
 

@@ -40,9 +40,10 @@ public class UserSetupPathTests
         engine.AddImage("ds01-1000/p:latest", SetupLabels(1000, 1000));
         var source = Prepare(engine, "ds01-1000/p:latest");
         Assert.False(source.FastPath);
-        Assert.Equal("ds01-1000/p:c._.4242", source.LegacyImage);
+        // Committed into the owner's own namespace, never into the builder's (ds01-<uid>/ images are private).
+        Assert.Equal("ds01-4242/p:c._.4242", source.LegacyImage);
         Assert.Contains("built for UID/GID 1000:1000", Assert.Single(source.Warnings));
-        var committed = engine.InspectImageAsync("ds01-1000/p:c._.4242", CancellationToken.None).GetAwaiter().GetResult()!;
+        var committed = engine.InspectImageAsync("ds01-4242/p:c._.4242", CancellationToken.None).GetAwaiter().GetResult()!;
         Assert.Equal("false", committed.Config.Labels[Labels.HasUserSetup]);
         Assert.Equal("4242", committed.Config.Labels[Labels.UserId]);
         // The temporary root container is gone.

@@ -8,7 +8,7 @@ namespace Ds01.Tests.Unit.Gpu;
 /// <summary>
 /// The placement (GpuService) is the only product code that takes the allocation lock: a second taker could
 /// decide about GPUs or container counts on its own and reopen the double booking the lock exists to prevent.
-/// Checked by reading the IL of every method (lambdas and async state machines included) in Core, the cmdlets and ds01.
+/// Checked by reading the IL of every method (lambdas and async state machines included) in Core, the cmdlets, ds01 and ds01d.
 /// </summary>
 public class AllocationLockOwnerTests
 {
@@ -19,6 +19,7 @@ public class AllocationLockOwnerTests
         typeof(AllocationLock).Assembly,
         Assembly.Load("Ds01.PowerShell"),
         Assembly.Load("ds01"),
+        Assembly.Load("ds01d"),
     };
 
     [Fact]

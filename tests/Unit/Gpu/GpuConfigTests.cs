@@ -13,7 +13,7 @@ public class GpuConfigTests
     {
         var c = GpuConfig.Parse(File, "");
         Assert.Equal(GpuAttachMode.Nvidia, c.Attach);
-        Assert.Equal(10, c.LockTimeoutSeconds);
+        Assert.Equal(60, c.LockTimeoutSeconds);
         Assert.Null(c.Gpus);
         Assert.Null(c.Architecture);
     }

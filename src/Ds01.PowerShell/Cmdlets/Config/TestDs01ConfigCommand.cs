@@ -14,7 +14,7 @@ public sealed class TestDs01ConfigCommand : Ds01Cmdlet
 
     protected override void EndProcessing()
     {
-        var dir = Path is null ? Ds01.Core.Ds01Paths.FromEnvironment().ConfigDir : GetUnresolvedProviderPathFromPSPath(Path);
+        var dir = Path is null ? Session.Paths.ConfigDir : GetUnresolvedProviderPathFromPSPath(Path);
         var problems = ConfigStore.Validate(dir);
         foreach (var p in problems)
         {

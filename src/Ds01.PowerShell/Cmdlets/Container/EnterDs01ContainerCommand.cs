@@ -32,6 +32,8 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
         ShowFeedback();
         var psi = new ProcessStartInfo("docker") { UseShellExecute = false };
         foreach (var a in new[] { "exec", "-it", id, shell }) psi.ArgumentList.Add(a);
+        // The endpoint this command chose (ds01d's socket when there is one), not the CLI's own default.
+        psi.Environment["DOCKER_HOST"] = Engine.Endpoint;
         Process? started;
         try { started = Process.Start(psi); }
         catch (System.ComponentModel.Win32Exception e)

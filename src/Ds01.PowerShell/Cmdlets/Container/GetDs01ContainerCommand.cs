@@ -44,7 +44,8 @@ public sealed class GetDs01ContainerCommand : Ds01ContainerCmdlet
             }
             foreach (var n in Name)
             {
-                var pattern = WildcardPattern.Get(n, WildcardOptions.IgnoreCase);
+                // Case-sensitive, as Docker names are: "thesis" must never select "Thesis".
+                var pattern = WildcardPattern.Get(n, WildcardOptions.None);
                 var matches = found.Where(c => pattern.IsMatch(c.Name)).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
                     WriteError(ToErrorRecord(new Ds01Exception(Ds01ErrorKind.NotFound, "ContainerNotFound",

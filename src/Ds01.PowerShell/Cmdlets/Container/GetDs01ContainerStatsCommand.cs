@@ -24,7 +24,7 @@ public sealed class GetDs01ContainerStatsCommand : Ds01ContainerCmdlet
     protected override void ProcessRecord() => Try(() =>
     {
         var owner = Owner(User);
-        var patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
+        var patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.None)).ToList(); // case-sensitive, as Docker names are
         var stats = Await(Containers.StatsForAsync(owner, All, name => patterns is null || patterns.Any(p => p.IsMatch(name)), Cancellation));
         WriteObject(stats, enumerateCollection: true);
     });

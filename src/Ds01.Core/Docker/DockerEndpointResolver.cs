@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Ds01.Core.Docker;
+
+/// <summary>Where a client talks to Docker, whether that is ds01d, and a sentence saying so (for -Verbose).</summary>
+public sealed record DockerEndpoint(string Uri, bool ViaService, string Note);
+
+/// <summary>
+/// The client's choice of endpoint: DOCKER_HOST when set (as the docker CLI), else ds01d's socket when it exists,
+/// else dockerd's own socket (a single-user machine, the tests). Whether a unix socket is ds01d is asked of the
+/// socket itself (GET /_ds01/ping), so a test service on another path is recognised too. Only the client's
+/// bookkeeping depends on it (ds01d writes the events); the rules are enforced by the service either way.
+/// </summary>
+public static class DockerEndpointResolver
+{
+    public const string ServiceSocket = "/run/ds01/docker.sock";
+    public const string DockerSocket = "/var/run/docker.sock";
+    private static readonly ConcurrentDictionary<string, bool> Probed = new(StringComparer.Ordinal);
+
+    public static DockerEndpoint Resolve(string? dockerHost = null, string serviceSocket = ServiceSocket)
+    {
+        dockerHost ??= Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (!string.IsNullOrWhiteSpace(dockerHost))
+        {
+            var isService = dockerHost!.StartsWith("unix://", StringComparison.Ordinal) && IsService(dockerHost.Substring("unix://".Length));
+            return new DockerEndpoint(dockerHost, isService, isService
+                ? $"Using the Ds01 service at {dockerHost} (DOCKER_HOST)."
+                : $"Using Docker directly at {dockerHost} (DOCKER_HOST); it is not the Ds01 service.");
+        }
+        if (File.Exists(serviceSocket))
+            return new DockerEndpoint("unix://" + serviceSocket, true, $"Using the Ds01 service at {serviceSocket}.");
+        return new DockerEndpoint("unix://" + DockerSocket, false,
+            $"No Ds01 service socket ({serviceSocket}); using Docker directly at unix://{DockerSocket}.");
+    }
+
+    /// <summary>One small request per socket and process; dockerd answers it with 404, ds01d with its name.</summary>
+    public static bool IsService(string socketPath) => Probed.GetOrAdd(socketPath, Probe);
+
+    /// <summary>Asks again, without the per-process answer (for waiting until a service is up).</summary>
+    public static bool IsServiceNow(string socketPath) => Probe(socketPath);
+
+    private static bool Probe(string socketPath)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.ReceiveTimeout = 2000;
+            socket.SendTimeout = 2000;
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            socket.Send(Encoding.ASCII.GetBytes("GET /_ds01/ping HTTP/1.1\r\nHost: ds01\r\nConnection: close\r\n\r\n"));
+            var buf = new byte[4096];
+            var total = 0;
+            int n;
+            while (total < buf.Length && (n = socket.Receive(buf, total, buf.Length - total, SocketFlags.None)) > 0) total += n;
+            var text = Encoding.ASCII.GetString(buf, 0, total);
+            return text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && text.Contains("\"service\":\"ds01d\"", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Ds01.Core.Identity;
+
+/// <summary>
+/// Writes an admin (root) makes into a user's files: every path component is opened relative to its parent with
+/// O_NOFOLLOW, so a symlink the user planted anywhere on the way (~/dockerfiles -> /etc, directories included)
+/// is refused instead of followed. A link that root owns (an admin's /home -> /data/home) is trusted. Missing
+/// directories are created and given to the user; the file is written under a new name and renamed into place,
+/// all through the open directory, so nothing the user swaps meanwhile changes where the bytes land.
+/// A user writing their own files needs none of this: the kernel applies their own rights.
+/// </summary>
+public static class UserTree
+{
+    [DllImport("libc", SetLastError = true)]
+    private static extern int renameat(int olddirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string oldpath, int newdirfd,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string newpath);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int unlinkat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int readlinkat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte[] buf, UIntPtr size);
+
+    /// <summary>True when writes by the caller for <paramref name="owner"/> must not follow the owner's links.</summary>
+    public static bool ActingForOther(UserIdentity caller, UserIdentity owner) => caller.Uid != owner.Uid;
+
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> (its directories created for the owner), never through a user's link.</summary>
+    public static void WriteFile(string path, string text, UserIdentity owner, bool chown)
+    {
+        var dir = OpenDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, owner, create: true, chown);
+        try
+        {
+            var name = Path.GetFileName(path);
+            var temp = $".{name}.{Guid.NewGuid():N}.tmp";
+            var fd = Posix.OpenAt(dir, temp, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW, 0x1A4);
+            if (fd < 0) throw new IOException($"Cannot create '{temp}' in '{Path.GetDirectoryName(path)}': {Posix.Error(fd)}");
+            try
+            {
+                using (var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: false))
+                using (var stream = new FileStream(handle, FileAccess.Write))
+                {
+                    var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
+                    stream.Write(bytes);
+                }
+                if (chown) Posix.Fchown(fd, owner.Uid, owner.Gid);
+            }
+            catch
+            {
+                unlinkat(dir, temp, 0);
+                throw;
+            }
+            finally
+            {
+                Posix.Close(fd);
+            }
+            // rename(2) replaces whatever has the name, a planted symlink included, and never follows it.
+            if (renameat(dir, temp, dir, name) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                unlinkat(dir, temp, 0);
+                throw new IOException($"Cannot rename into '{path}': {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+        }
+        finally
+        {
+            Posix.Close(dir);
+        }
+    }
+
+    /// <summary>Creates <paramref name="path"/> and the directories above it that are missing, for the owner, never through a user's link.</summary>
+    public static void CreateDirectory(string path, UserIdentity owner, bool chown) =>
+        Posix.Close(OpenDirectory(Path.GetFullPath(path), owner, create: true, chown));
+
+    /// <summary>
+    /// Opens a directory walking from / one component at a time. A component that is a symlink is followed only
+    /// when root owns the link; otherwise <see cref="Ds01ErrorKind.PermissionDenied"/>. Returns the descriptor.
+    /// </summary>
+    public static int OpenDirectory(string path, UserIdentity owner, bool create, bool chown)
+    {
+        var hops = 0;
+        var parts = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var cur = Posix.Open("/", Posix.O_RDONLY | Posix.O_DIRECTORY);
+        if (cur < 0) throw new IOException($"Cannot open /: {Posix.Error(cur)}");
+        var walked = "";
+        try
+        {
+            while (parts.Count > 0)
+            {
+                var part = parts.Dequeue();
+                if (part == ".") continue;
+                if (part == "..")
+                {
+                    // Only a root-owned link's target brings '..' (GetFullPath removed the caller's): walk again to the parent.
+                    var up = walked.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipLast(1);
+                    parts = new Queue<string>(up.Concat(parts.ToArray()));
+                    Posix.Close(cur);
+                    cur = Posix.Open("/", Posix.O_RDONLY | Posix.O_DIRECTORY);
+                    walked = "";
+                    if (++hops > 40) throw Refused(path, "too many symbolic links");
+                    continue;
+                }
+                var next = Posix.OpenAt(cur, part, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW);
+                if (next == -Posix.ENOENT && create)
+                {
+                    var made = Posix.MkdirAt(cur, part, 0x1ED);
+                    if (made < 0 && made != -Posix.EEXIST) throw new IOException($"Cannot create '{walked}/{part}': {Posix.Error(made)}");
+                    next = Posix.OpenAt(cur, part, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW);
+                    if (next >= 0 && made == 0 && chown) Posix.Fchown(next, owner.Uid, owner.Gid);
+                }
+                if (next < 0 && (-next == Posix.ELOOP || -next == 20 /* ENOTDIR: a link to a file, or a file */))
+                {
+                    // A symlink: trusted only when root made it (the user cannot replace a root-owned link in a root-owned dir).
+                    var link = Posix.OpenAt(cur, part, Posix.O_PATH | Posix.O_NOFOLLOW);
+                    if (link < 0) throw new IOException($"Cannot open '{walked}/{part}': {Posix.Error(link)}");
+                    FileStatus st;
+                    FileStatus parent;
+                    try { st = Posix.Stat(link); parent = Posix.Stat(cur); }
+                    finally { Posix.Close(link); }
+                    if (!st.IsSymlink) throw Refused(path, $"'{walked}/{part}' is not a directory");
+                    if (st.Uid != 0 || parent.Uid != 0 || (parent.WritableByOthers && !parent.Sticky))
+                        throw Refused(path, $"'{walked}/{part}' is a symbolic link that uid {st.Uid} made");
+                    if (++hops > 40) throw Refused(path, "too many symbolic links");
+                    var target = ReadLink(cur, part);
+                    var rest = parts.ToArray();
+                    parts = new Queue<string>(target.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(rest));
+                    if (target.StartsWith('/'))
+                    {
+                        Posix.Close(cur);
+                        cur = Posix.Open("/", Posix.O_RDONLY | Posix.O_DIRECTORY);
+                        walked = "";
+                    }
+                    continue;
+                }
+                if (next < 0) throw new IOException($"Cannot open '{walked}/{part}': {Posix.Error(next)}");
+                Posix.Close(cur);
+                cur = next;
+                walked += "/" + part;
+            }
+            var result = cur;
+            cur = -1;
+            return result;
+        }
+        finally
+        {
+            Posix.Close(cur);
+        }
+    }
+
+    private static string ReadLink(int dir, string name)
+    {
+        var buf = new byte[4096];
+        var n = readlinkat(dir, name, buf, (UIntPtr)buf.Length);
+        if (n < 0) throw new IOException($"Cannot read the link '{name}': {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        return System.Text.Encoding.UTF8.GetString(buf, 0, n);
+    }
+
+    private static Ds01Exception Refused(string path, string why) =>
+        new(Ds01ErrorKind.PermissionDenied, "UserPathIsSymlink",
+            $"Ds01 does not write to '{path}' for another user: {why}. An admin's write never follows a user's links.", path,
+            "Ask the user to replace the link with a real directory, or write the file yourself as that user.");
+}

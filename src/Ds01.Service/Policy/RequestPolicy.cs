@@ -1,0 +1,372 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Ds01.Core;
+using Ds01.Core.Docker;
+using Ds01.Core.Events;
+using Ds01.Core.Gpu;
+using Ds01.Core.Identity;
+using Ds01.Core.Naming;
+using Ds01.Service.Proxy;
+
+namespace Ds01.Service.Policy;
+
+/// <summary>
+/// The allow-list. Admins (root, or listed under admins in the service's own config) may do anything; for
+/// everyone else an endpoint not named here is refused. Listing containers, images, events and the daemon's info
+/// shows everything (as `ps` does on a shared host, and as the GPU allocator needs to see every holding); acting on
+/// a container, reading its logs, stats, files or exec-ing into it needs its owner; images are the caller's own
+/// under ds01-&lt;uid&gt;/; volumes, networks, swarm, plugins, prune and the system endpoints are for admins.
+/// </summary>
+internal sealed class RequestPolicy
+{
+    private static readonly Regex ReservedImage = new(@"^(?:docker\.io/)?ds01-([0-9]+)/", RegexOptions.CultureInvariant);
+    private readonly ServiceOptions _options;
+    private readonly Upstream _docker;
+    private readonly IIdentitySource _identities;
+    private readonly EventLog _events;
+    private readonly Lazy<DockerEngine> _engine;
+
+    public RequestPolicy(ServiceOptions options, Upstream docker, IIdentitySource identities)
+    {
+        _options = options;
+        _docker = docker;
+        _identities = identities;
+        _events = new EventLog(options.Paths.EventLogFile, "ds01d");
+        _engine = new Lazy<DockerEngine>(() => new DockerEngine(options.Docker));
+    }
+
+    public async Task<Verdict> DecideAsync(ApiRequest r, Caller c, Func<Task<byte[]>> body, CancellationToken ct)
+    {
+        var s = r.Segments;
+        var head = s.Count > 0 ? s[0] : "";
+        // Read-only daemon endpoints: everyone.
+        if ((r.Is("GET", "_ping") || r.Is("HEAD", "_ping") || r.Is("GET", "version") || r.Is("GET", "info") || r.Is("GET", "events")))
+            return Verdict.Pass;
+        if (r.Is("GET", "containers", "json") || r.Is("GET", "images", "json")) return Verdict.Pass;
+
+        if (head == "containers" && s.Count >= 2)
+        {
+            if (r.Is("POST", "containers", "create")) return await CreateAsync(r, c, body, ct).ConfigureAwait(false);
+            if (s.Count == 2 && r.Method == "DELETE")
+            {
+                if (!c.IsAdmin && r.QueryFlag("link")) throw Deny.AdminsOnly(r);
+                var owner = await OwnerAsync(s[1], c, ct).ConfigureAwait(false);
+                return Logged(c, owner, "container.remove", 204);
+            }
+            if (s.Count >= 3) return await ContainerActionAsync(r, c, body, ct).ConfigureAwait(false);
+        }
+        if (head == "exec" && s.Count == 3 && (r.Is("POST", "exec", "*", "start") || r.Is("POST", "exec", "*", "resize") || r.Is("GET", "exec", "*", "json")))
+        {
+            if (c.IsAdmin) return Verdict.Pass;
+            var (status, doc) = await _docker.GetJsonAsync($"/exec/{Uri.EscapeDataString(s[1])}/json", ct).ConfigureAwait(false);
+            using (doc)
+            {
+                if (doc is null) return Verdict.Pass; // dockerd answers its own 404
+                var container = doc.RootElement.TryGetProperty("ContainerID", out var id) ? id.GetString() ?? "" : "";
+                await OwnerAsync(container, c, ct).ConfigureAwait(false);
+                return Verdict.Pass;
+            }
+        }
+        if (head == "images" || r.Is("POST", "build") || r.Is("POST", "commit")) return await ImageAsync(r, c, ct).ConfigureAwait(false);
+
+        if (c.IsAdmin) return Verdict.Pass;
+        throw Deny.AdminsOnly(r);
+    }
+
+    // ---------- containers ----------
+
+    private sealed record Owner(string Tag, int? Uid, string? Name);
+
+    private async Task<Owner?> OwnerAsync(string idOrName, Caller c, CancellationToken ct)
+    {
+        var (_, doc) = await _docker.GetJsonAsync($"/containers/{Uri.EscapeDataString(idOrName)}/json", ct).ConfigureAwait(false);
+        Owner? owner = null;
+        using (doc)
+        {
+            if (doc is not null)
+            {
+                var root = doc.RootElement;
+                var tag = root.TryGetProperty("Name", out var n) ? (n.GetString() ?? "").TrimStart('/') : idOrName;
+                var labels = new Dictionary<string, string>();
+                if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object &&
+                    cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
+                    foreach (var p in l.EnumerateObject()) labels[p.Name] = p.Value.GetString() ?? "";
+                var uid = ContainerNaming.ParseTag(tag).Uid;
+                if (uid is null && labels.TryGetValue(Labels.UserId, out var u) && int.TryParse(u, NumberStyles.None, CultureInfo.InvariantCulture, out var lu)) uid = lu;
+                var name = Labels.Owner(labels);
+                if (uid is null && name is not null) uid = _identities.FindByName(name)?.Uid;
+                name ??= uid is { } x ? _identities.FindByUid(x)?.Name : null;
+                owner = new Owner(tag, uid, name);
+            }
+        }
+        if (c.IsAdmin) return owner;
+        if (owner is null)
+            throw new Ds01Exception(Ds01ErrorKind.NotFound, "ContainerNotFound", $"There is no container '{idOrName}'.", idOrName,
+                "Get-Ds01Container lists yours.");
+        if (owner.Uid != c.Uid)
+            throw Deny.Forbidden("NotOwner", $"Container '{owner.Tag}' belongs to '{owner.Name ?? "another user"}', not to you ('{c.Name}').", owner.Tag,
+                "You can only act on your own containers.");
+        return owner;
+    }
+
+    private static readonly string[] OwnerReads = { "json", "logs", "stats", "top", "changes", "export", "attach", "wait", "resize" };
+
+    private async Task<Verdict> ContainerActionAsync(ApiRequest r, Caller c, Func<Task<byte[]>> body, CancellationToken ct)
+    {
+        var s = r.Segments;
+        var id = s[1];
+        var action = string.Join('/', s.Skip(2));
+        var known = action is "start" or "stop" or "kill" or "restart" or "pause" or "unpause" or "exec" or "rename" or "update" or "archive" or "attach/ws"
+                    || OwnerReads.Contains(action);
+        if (!known)
+        {
+            if (c.IsAdmin) return Verdict.Pass;
+            throw Deny.AdminsOnly(r);
+        }
+        if (!c.IsAdmin)
+        {
+            if (action == "update")
+                throw Deny.Forbidden("LimitsFixedAtCreate", "A container's limits are fixed when it is created; they cannot be changed under ds01d.", id,
+                    "Create a new container; your quota applies to it (Get-Ds01ResourceLimit).");
+            if (action == "archive" && r.Method == "PUT")
+                throw Deny.Forbidden("CopyIntoContainerNotAllowed", "Copying files into a container (docker cp to it) is not allowed under ds01d: dockerd writes them as root, also into your mounted directories.", id,
+                    "Put files into your workspace directory on the host; it is mounted at /workspace.");
+        }
+        var owner = await OwnerAsync(id, c, ct).ConfigureAwait(false);
+        if (!c.IsAdmin && action == "rename")
+        {
+            var to = r.QueryValue("name") ?? "";
+            if (ContainerNaming.ParseTag(to).Uid != c.Uid)
+                throw Deny.Forbidden("TagNotYours", $"The new name '{to}' must end in '._.{c.Uid}'.", to, $"Rename it to NAME._.{c.Uid}.");
+        }
+        if (!c.IsAdmin && action == "exec" && r.Method == "POST")
+        {
+            var exec = JsonFields.ParseObject(await body().ConfigureAwait(false), "exec");
+            if (JsonFields.Bool(exec, "Privileged"))
+                throw Deny.Forbidden("PrivilegedNotAllowed", "A privileged exec is not allowed under ds01d.", id, "Leave out --privileged.");
+            var user = (JsonFields.Str(exec, "User") ?? "").Split(':')[0];
+            if (user.Length > 0 && user != c.Uid.ToString(CultureInfo.InvariantCulture) && user != c.User?.Name)
+                throw Deny.Forbidden("ExecUserNotYours", $"An exec as '{user}' is not allowed under ds01d; it runs as the container's user.", id, "Leave out --user.");
+            return Verdict.Pass;
+        }
+        return action switch
+        {
+            "start" => Logged(c, owner, "container.start", 204),
+            "stop" => Logged(c, owner, "container.stop", 204, ("method", "stop")),
+            "kill" => Logged(c, owner, "container.stop", 204, ("method", "kill")),
+            "restart" => Logged(c, owner, "container.restart", 204),
+            "pause" => Logged(c, owner, "container.pause", 204),
+            "unpause" => Logged(c, owner, "container.unpause", 204),
+            _ => Verdict.Pass,
+        };
+    }
+
+    private Verdict Logged(Caller c, Owner? owner, string type, int success, params (string Key, object? Value)[] extra) => new()
+    {
+        After = status =>
+        {
+            if (status != success) return;
+            var details = new Dictionary<string, object?> { ["container"] = owner?.Tag, ["pid"] = c.Peer.Pid };
+            foreach (var (k, v) in extra) details[k] = v;
+            if (owner?.Uid != c.Uid) details["by"] = c.Name;
+            _events.Write(type, owner?.Name ?? c.Name, details);
+        },
+    };
+
+    private async Task<Verdict> CreateAsync(ApiRequest r, Caller c, Func<Task<byte[]>> body, CancellationToken ct)
+    {
+        if (c.IsAdmin) return Logged(c, new Owner(r.QueryValue("name") ?? "", ContainerNaming.ParseTag(r.QueryValue("name") ?? "").Uid, null), "container.create", 201);
+        var user = RequireAccount(c);
+        var config = RequireConfig(c);
+        var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config);
+        // The service's own session (root, its own config and state dir): its placement owns the allocation lock.
+        var session = new Ds01Session(_options.Paths, _identities);
+        var placement = new GpuService(session, _engine.Value);
+        IReadOnlyList<Ds01GpuSlot> inventory = Array.Empty<Ds01GpuSlot>();
+        var gpuSlots = new List<string>();
+        if (admitted.GpuDevices.Count > 0)
+        {
+            inventory = placement.Slots;
+            gpuSlots = ResolveSlots(admitted.GpuDevices, inventory);
+            LabelGpu(admitted, gpuSlots, inventory);
+        }
+        return new Verdict
+        {
+            Body = System.Text.Encoding.UTF8.GetBytes(admitted.Body.ToJsonString()),
+            // Inside the placement's hold of the lock (the same lock file the service's own creates use; users cannot
+            // open the service's state dir): count containers, check the named slots, then forward the create.
+            Around = forward => placement.PlaceAsync<int>(null, async _ =>
+            {
+                await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
+                if (gpuSlots.Count > 0) await CheckGpuAsync(user, admitted, inventory, gpuSlots, ct).ConfigureAwait(false);
+                return await forward().ConfigureAwait(false);
+            }, ct),
+            After = status =>
+            {
+                if (status != 201) return;
+                _events.Write("container.create", user.Name, new Dictionary<string, object?>
+                {
+                    ["container"] = admitted.Tag, ["gpu"] = string.Join(",", gpuSlots), ["pid"] = c.Peer.Pid,
+                    ["cpu_limit"] = admitted.Limits.CpuLimit, ["memory_limit"] = admitted.Limits.MemoryLimitBytes,
+                });
+            },
+        };
+    }
+
+    private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
+    {
+        if (admitted.Limits.MaxContainers is not { } max) return;
+        var all = await _engine.Value.ListContainersAsync(null, ct).ConfigureAwait(false);
+        var mine = all.Count(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid));
+        if (mine >= max)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {max}.", admitted.Tag,
+                "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
+    }
+
+    /// <summary>
+    /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
+    /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
+    /// </summary>
+    private static List<string> ResolveSlots(IReadOnlyList<string> devices, IReadOnlyList<Ds01GpuSlot> slots)
+    {
+        var requested = new List<string>();
+        foreach (var d in devices)
+        {
+            if (d == "all") { requested.AddRange(slots.Select(x => x.Slot)); continue; }
+            requested.Add(slots.FirstOrDefault(x => string.Equals(x.Uuid, d, StringComparison.OrdinalIgnoreCase))?.Slot ?? Ds01GpuSlot.NormalizeSlotId(d));
+        }
+        return requested.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// The slots go into Ds01's labels however they were asked for (env, DeviceRequests), so the allocator counts the
+    /// container while it is created or stopped too, not only while it runs.
+    /// </summary>
+    private static void LabelGpu(AdmittedCreate admitted, IReadOnlyList<string> slots, IReadOnlyList<Ds01GpuSlot> inventory)
+    {
+        var labels = JsonFields.Obj(admitted.Body, "Labels")!;
+        labels[Labels.GpuSlots] = string.Join(",", slots);
+        labels[Labels.GpuUuids] = string.Join(",", slots.Select(s => inventory.FirstOrDefault(x => x.Slot == s)?.Uuid ?? s));
+        labels[Labels.GpuAllocated] ??= DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        labels[Labels.GpuHoldMinutes] = admitted.Limits.GpuHoldAfterStopMinutes.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
+    /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
+    /// </summary>
+    private async Task CheckGpuAsync(UserIdentity user, AdmittedCreate admitted, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<string> requested, CancellationToken ct)
+    {
+        var holdings = (await new GpuHoldingReader(_engine.Value, TimeProvider.System).ReadAsync(slots, ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
+        var limits = admitted.Limits;
+        var used = SlotAllocator.UserWeight(slots, holdings, user.Name);
+        var weight = 0.0;
+        // Each slot free (and allowed whole or MIG) by the allocator's own rules; the quota on the whole request below.
+        foreach (var slot in requested)
+        {
+            var chosen = SlotAllocator.Choose(slots, holdings, new GpuRequest(user.Name, 1, slot, null, null, limits.AllowFullGpu));
+            weight += chosen.Sum(x => x.Weight);
+            holdings.Add(new GpuHolding(admitted.Tag, user.Name, new[] { slot }, GpuHoldingState.Allocated, null));
+        }
+        string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+        if (limits.MaxGpusPerContainer is { } perContainer && weight > perContainer + SlotAllocator.Epsilon)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuPerContainerLimitExceeded",
+                $"The container would hold {F(weight)} GPU-equivalents; your limit per container is {F(perContainer)}.", admitted.Tag, "Ask for fewer GPUs.");
+        if (limits.GpuLimit is { } limit && used + weight > limit + SlotAllocator.Epsilon)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded",
+                $"{user.Name} holds {F(used)} GPU-equivalents; this request needs {F(weight)} more; the limit is {F(limit)}.", user.Name,
+                "Stop and remove a container you no longer need, or ask for fewer GPUs.");
+    }
+
+    private static UserIdentity RequireAccount(Caller c) => c.User ?? throw Deny.Forbidden("UnknownAccount",
+        $"uid {c.Uid} has no account on this machine.", c.Uid, "Ask an admin to check 'getent passwd'.");
+
+    private static Core.Configuration.ResourceLimitsConfig RequireConfig(Caller c) => c.Config ?? throw new Ds01Exception(Ds01ErrorKind.NotInstalled,
+        "ServiceConfigBroken", $"ds01d cannot read its config: {c.ConfigProblem}", null, "Ask an admin to run Test-Ds01Config.");
+
+    // ---------- images ----------
+
+    private static int? ReservedFor(string reference)
+    {
+        var m = ReservedImage.Match(reference);
+        return m.Success && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ? uid : null;
+    }
+
+    /// <summary>
+    /// The caller's image names: anything under ds01-UID/, and the legacy create path's commits, which keep the base
+    /// image's repository and take the container's tag (REPO:NAME._.UID, see UserSetupPath) in a repository no other
+    /// uid owns.
+    /// </summary>
+    private static bool IsOwnImageName(string reference, int uid)
+    {
+        var reserved = ReservedFor(reference);
+        if (reserved is not null) return reserved == uid;
+        var colon = reference.LastIndexOf(':');
+        return colon > reference.LastIndexOf('/') && ContainerNaming.ParseTag(reference[(colon + 1)..]).Uid == uid;
+    }
+
+    private static void RequireOwnImageName(string? reference, Caller c, string what)
+    {
+        if (reference is null || !IsOwnImageName(reference, c.Uid))
+            throw Deny.Forbidden("ImageNameNotYours", $"{what} '{reference ?? "(none)"}' is not one of your image names; yours start with 'ds01-{c.Uid}/'.", reference,
+                $"Name it ds01-{c.Uid}/PROJECT (Build-Ds01Image does).");
+    }
+
+    private static string? WithTag(string? repo, string? tag) => repo is null ? null : string.IsNullOrEmpty(tag) ? repo : $"{repo}:{tag}";
+
+    private async Task<Verdict> ImageAsync(ApiRequest r, Caller c, CancellationToken ct)
+    {
+        var s = r.Segments;
+        if (c.IsAdmin) return Verdict.Pass;
+        if (r.Is("POST", "build"))
+        {
+            var tags = r.QueryValues("t");
+            if (tags.Count == 0) RequireOwnImageName(null, c, "The build's tag");
+            foreach (var t in tags) RequireOwnImageName(t, c, "The build's tag");
+            var network = r.QueryValue("networkmode") ?? "";
+            if (network is not ("" or "default" or "bridge" or "none"))
+                throw Deny.Forbidden("NetworkModeNotAllowed", $"Building with network '{network}' is not allowed under ds01d.", network, "Leave out --network.");
+            return Verdict.Pass;
+        }
+        if (r.Is("POST", "commit"))
+        {
+            await OwnerAsync(r.QueryValue("container") ?? "", c, ct).ConfigureAwait(false);
+            RequireOwnImageName(WithTag(r.QueryValue("repo"), r.QueryValue("tag")), c, "The commit's name");
+            return Verdict.Pass;
+        }
+        if (r.Is("POST", "images", "create"))
+        {
+            if (r.QueryValue("fromSrc") is not null) RequireOwnImageName(r.QueryValue("repo"), c, "The import's repository");
+            var from = r.QueryValue("fromImage") ?? "";
+            var pulledTag = r.QueryValue("tag") ?? "";
+            if ((ReservedFor(from) is { } other && other != c.Uid) || (ContainerNaming.ParseTag(pulledTag).Uid is { } tagUid && tagUid != c.Uid))
+                RequireOwnImageName(null, c, "The pulled image's name");
+            return Verdict.Pass;
+        }
+        var name = s.Count > 1 ? string.Join('/', s.Skip(1).Take(s.Count - (r.Method == "DELETE" ? 1 : 2))) : "";
+        var action = s.Count > 2 ? s[^1] : "";
+        if (r.Method == "GET" && s.Count > 2 && action is "json" or "history") return Verdict.Pass;
+        if (r.Method == "POST" && action == "tag")
+        {
+            RequireOwnImageName(WithTag(r.QueryValue("repo"), r.QueryValue("tag")), c, "The new tag");
+            return Verdict.Pass;
+        }
+        if (r.Method == "DELETE" && s.Count > 1)
+        {
+            if (IsOwnImageName(name, c.Uid)) return Verdict.Pass;
+            // By id or another name: only if every name the image has is the caller's.
+            var (_, doc) = await _docker.GetJsonAsync($"/images/{name}/json", ct).ConfigureAwait(false);
+            using (doc)
+            {
+                if (doc is null) return Verdict.Pass;
+                var tags = doc.RootElement.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array
+                    ? t.EnumerateArray().Select(x => x.GetString() ?? "").ToList() : new List<string>();
+                if (tags.Count == 0 || tags.Any(x => !IsOwnImageName(x, c.Uid))) RequireOwnImageName(tags.FirstOrDefault(x => !IsOwnImageName(x, c.Uid)) ?? name, c, "The image");
+                return Verdict.Pass;
+            }
+        }
+        throw Deny.AdminsOnly(r);
+    }
+}

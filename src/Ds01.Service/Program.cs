@@ -1,0 +1,101 @@
+using Ds01.Core;
+using Ds01.Core.Identity;
+using Ds01.Service;
+using Ds01.Service.Install;
+using Ds01.Service.Policy;
+using Ds01.Service.Proxy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+const string Usage = """
+usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR] [--log DIR] [--status-listen 127.0.0.1:PORT]
+       ds01d install [--root DIR] [--exec PATH] [--config DIR] [--no-systemctl]
+       ds01d uninstall [--root DIR] [--no-systemctl]
+""";
+
+if (args.Length == 0 || args[0] is "-h" or "--help") { Console.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
+var options = ParseOptions(args.Skip(1).ToArray());
+if (options is null) { Console.Error.WriteLine(Usage); return 2; }
+
+try
+{
+    switch (args[0])
+    {
+        case "run":
+            await RunAsync(ToServiceOptions(options));
+            return 0;
+        case "install":
+            return new Installer(options.GetValueOrDefault("root") ?? "/", !options.ContainsKey("no-systemctl")).Install(
+                options.GetValueOrDefault("exec") ?? Environment.ProcessPath ?? "/usr/local/bin/ds01d", options.GetValueOrDefault("config") ?? "/etc/ds01");
+        case "uninstall":
+            return new Installer(options.GetValueOrDefault("root") ?? "/", !options.ContainsKey("no-systemctl")).Uninstall();
+        default:
+            Console.Error.WriteLine(Usage);
+            return 2;
+    }
+}
+catch (Ds01Exception e)
+{
+    Console.Error.WriteLine($"ds01d: {e.Message}{(e.RecommendedAction is null ? "" : " " + e.RecommendedAction)}");
+    return 1;
+}
+
+static Dictionary<string, string?>? ParseOptions(string[] rest)
+{
+    var flags = new HashSet<string> { "no-systemctl" };
+    var result = new Dictionary<string, string?>();
+    for (var i = 0; i < rest.Length; i++)
+    {
+        if (!rest[i].StartsWith("--", StringComparison.Ordinal)) return null;
+        var key = rest[i][2..];
+        if (flags.Contains(key)) { result[key] = "true"; continue; }
+        if (i + 1 >= rest.Length) return null;
+        result[key] = rest[++i];
+    }
+    return result;
+}
+
+static ServiceOptions ToServiceOptions(Dictionary<string, string?> o) => new()
+{
+    Socket = o.GetValueOrDefault("socket") ?? ServiceOptions.DefaultSocket,
+    Docker = o.GetValueOrDefault("docker") ?? "unix:///var/run/docker.sock",
+    Paths = new Ds01Paths(o.GetValueOrDefault("config") ?? "/etc/ds01", o.GetValueOrDefault("state") ?? "/var/lib/ds01", o.GetValueOrDefault("log") ?? "/var/log/ds01"),
+    StatusListen = o.GetValueOrDefault("status-listen"),
+};
+
+static async Task RunAsync(ServiceOptions options)
+{
+    var status = options.StatusListen is { } listen ? StatusEndpoints.Parse(listen) : null;
+    // Policy comes from the command line only: the DS01_* variables of whoever started us change nothing.
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Socket))!);
+    if (File.Exists(options.Socket)) File.Delete(options.Socket); // a stale socket of an earlier run
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+    builder.Logging.SetMinimumLevel(LogLevel.Information);
+    builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+    builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(5));
+    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton(new Upstream(options.Docker));
+    builder.Services.AddSingleton<IIdentitySource, OsIdentitySource>();
+    builder.Services.AddSingleton(new ConfigCache(options.Paths));
+    builder.Services.AddSingleton<RequestPolicy>();
+    builder.WebHost.ConfigureKestrel(k =>
+    {
+        k.ListenUnixSocket(options.Socket, l => l.UseConnectionHandler<DockerApiConnectionHandler>());
+        if (status is not null) k.Listen(status);
+    });
+    var app = builder.Build();
+    if (options.StatusListen is not null) StatusEndpoints.Map(app, options);
+    await app.StartAsync();
+    // Anyone may connect; who they are comes from SO_PEERCRED, not from the socket's mode.
+    File.SetUnixFileMode(options.Socket, (UnixFileMode)Convert.ToInt32("666", 8));
+    app.Logger.LogInformation("ds01d listening on {Socket}, forwarding to {Docker}", options.Socket, options.Docker);
+    await app.WaitForShutdownAsync();
+    try { File.Delete(options.Socket); } catch (IOException) { }
+}

@@ -1,0 +1,15 @@
+using Ds01.Core;
+
+namespace Ds01.Service;
+
+/// <summary>What `ds01d run` was told on its command line; nothing here comes from a caller.</summary>
+internal sealed class ServiceOptions
+{
+    public const string DefaultSocket = "/run/ds01/docker.sock";
+
+    public string Socket { get; init; } = DefaultSocket;
+    public string Docker { get; init; } = "unix:///var/run/docker.sock";
+    public Ds01Paths Paths { get; init; } = new("/etc/ds01", "/var/lib/ds01", "/var/log/ds01");
+    /// <summary>host:port of the optional status listener (/metrics and the status page); loopback only; null = off.</summary>
+    public string? StatusListen { get; init; }
+}
