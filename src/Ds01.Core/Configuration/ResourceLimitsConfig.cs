@@ -27,16 +27,19 @@ public sealed class ResourceLimitsConfig
     public ResourceLimitsConfig(string file, LimitSet defaults, IReadOnlyDictionary<string, GroupConfig> groups,
         IReadOnlyDictionary<string, UserConfig> users, string? defaultGroup, IReadOnlyList<string> admins,
         string? workspaceRoot, IReadOnlyList<string> allowedMountRoots, IReadOnlyDictionary<string, long>? ulimits = null,
-        string? dockerfilesRoot = null, IReadOnlyList<string>? allowedCapabilities = null)
+        string? dockerfilesRoot = null, IReadOnlyList<string>? allowedCapabilities = null, MaintenanceSettings? maintenance = null)
     {
         AllowedCapabilities = allowedCapabilities ?? Array.Empty<string>();
         DockerfilesRoot = dockerfilesRoot;
+        Maintenance = maintenance ?? MaintenanceSettings.Default;
         Ulimits = ulimits ?? DefaultUlimits;
         File = file; Defaults = defaults; Groups = groups; Users = users; DefaultGroup = defaultGroup; Admins = admins;
         WorkspaceRoot = workspaceRoot; AllowedMountRoots = allowedMountRoots;
     }
 
     public string File { get; }
+    /// <summary>The maintenance: section (thresholds of Invoke-Ds01Maintenance).</summary>
+    public MaintenanceSettings Maintenance { get; }
     public LimitSet Defaults { get; }
     public IReadOnlyDictionary<string, GroupConfig> Groups { get; }
     public IReadOnlyDictionary<string, UserConfig> Users { get; }
@@ -83,7 +86,7 @@ public sealed class ResourceLimitsConfig
     public static IReadOnlyList<ConfigProblem> Validate(string file, string text) => YamlSource.Validate(file, text, Read);
 
     private static readonly string[] TopKeys =
-        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root", "allowed_capabilities" };
+        { "defaults", "groups", "users", "default_group", "admins", "workspace_root", "allowed_mount_roots", "ulimits", "dockerfiles_root", "allowed_capabilities", "maintenance" };
 
     private static ResourceLimitsConfig? Read(YamlSource src)
     {
@@ -103,6 +106,7 @@ public sealed class ResourceLimitsConfig
         var mountRoots = new List<string>();
         var capabilities = new List<string>();
         var ulimits = new Dictionary<string, long>(DefaultUlimits);
+        MaintenanceSettings? maintenance = null;
 
         foreach (var (key, keyNode, value) in src.Entries(root))
         {
@@ -186,6 +190,10 @@ public sealed class ResourceLimitsConfig
                             src.Problem(uval, "WrongType", $"ulimit '{uname}' must be a whole number (-1 for unlimited)");
                     }
                     break;
+                case "maintenance":
+                    var mm = src.AsMapping(value, "maintenance");
+                    if (mm is not null) maintenance = MaintenanceSettings.Read(src, mm);
+                    break;
                 case "allowed_capabilities":
                     capabilities = src.AsStringList(value, "allowed_capabilities") ?? capabilities;
                     break;
@@ -205,7 +213,7 @@ public sealed class ResourceLimitsConfig
         if (defaultGroup is not null && defaultGroupNode is not null && !groups.ContainsKey(defaultGroup))
             src.Problem(defaultGroupNode, "UnknownGroup", $"default_group '{defaultGroup}' is not defined under groups");
 
-        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot, capabilities);
+        return new ResourceLimitsConfig(src.File, defaults, groups, users, defaultGroup, admins, workspaceRoot, mountRoots, ulimits, dockerfilesRoot, capabilities, maintenance);
     }
 
     private static GroupAggregate? ReadAggregate(YamlSource src, YamlNode node, string group)

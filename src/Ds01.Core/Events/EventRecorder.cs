@@ -28,11 +28,13 @@ public sealed class EventRecorder
     public bool Record(string eventType, UserIdentity owner, IReadOnlyDictionary<string, object?>? details = null) =>
         Record(eventType, owner.Name, owner.Uid, details);
 
-    public bool Record(string eventType, string ownerName, int? ownerUid, IReadOnlyDictionary<string, object?>? details = null)
+    /// <param name="actor">Who acted, when it is not a person (maintenance); otherwise the caller, when not the owner.</param>
+    public bool Record(string eventType, string ownerName, int? ownerUid, IReadOnlyDictionary<string, object?>? details = null, string? actor = null)
     {
         var d = details is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(details);
         var actingForOther = ownerUid is { } uid ? uid != _caller.Uid : ownerName != _caller.Name;
-        if (actingForOther) d["by"] = _caller.Name;
+        if (actor is not null) d["by"] = actor;
+        else if (actingForOther) d["by"] = _caller.Name;
         var problem = _log.Write(eventType, ownerName, d, _clock.GetUtcNow());
         if (problem is null) return true;
         _feedback.Warn(problem);

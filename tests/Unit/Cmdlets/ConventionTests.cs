@@ -26,7 +26,7 @@ public class ConventionTests
     };
 
     // Plural-looking nouns that are singular in meaning.
-    private static readonly HashSet<string> SingularEndingInS = new(StringComparer.Ordinal) { "Ds01ContainerStats", "Ds01Status" };
+    private static readonly HashSet<string> SingularEndingInS = new(StringComparer.Ordinal) { "Ds01ContainerStats", "Ds01Status", "Ds01SystemStatus" };
 
     [Fact]
     public void The_module_exports_cmdlets() => Assert.NotEmpty(Cmdlets.Value);

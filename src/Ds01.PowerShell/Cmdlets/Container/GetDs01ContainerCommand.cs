@@ -35,7 +35,7 @@ public sealed class GetDs01ContainerCommand : Ds01ContainerCmdlet
         {
             var owner = AllUsers ? null : Owner(User);
             // One Docker list call per invocation, however many names come down the pipeline.
-            _all ??= Await(Containers.ListAllAsync(Cancellation));
+            _all ??= Core.Maintenance.MaintenanceState.Annotate(Await(Containers.ListAllAsync(Cancellation)), Session.Paths.StateDir);
             var found = ContainerService.Select(_all, owner, State);
             if (Name is null)
             {
