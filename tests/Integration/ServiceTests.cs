@@ -180,9 +180,14 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
 
         var r = _bed.Ds01(Alice, $"Stop-Ds01Container {_bed.Name("bobs")} -User {Bob.Name} -Kill",
             new Dictionary<string, string?> { ["DS01_CONFIG_DIR"] = fake });
+        // The client already refuses a config directory its caller controls; were it to pass one on, the service
+        // would still decide from its own config. Both end as PermissionDenied and Bob's container keeps running.
         Assert.Equal(1, r.Code);
         Assert.Contains("category: PermissionDenied", r.Err);
-        Assert.Contains("id: NotOwner", r.Err);
+        Assert.True(r.Err.Contains("id: EnvironmentOverrideRefused") || r.Err.Contains("id: NotOwner"), r.Err);
+        var stop = _bed.Docker(Alice, "stop", tag);
+        Assert.NotEqual(0, stop.Code);
+        Assert.Contains($"belongs to '{Bob.Name}', not to you", stop.Err);
         Assert.True(_bed.Inspect(tag)!.State.Running);
         Assert.Contains("\"admin\":false", _bed.Curl(Alice, "GET", "/_ds01/ping").Out);
     }
