@@ -85,7 +85,7 @@ public sealed class CommandRunner : IDisposable
             {
                 ps.AddCommand("Show-Ds01Dashboard").AddParameter("Watch");
                 if (arguments.Count > 0) ps.AddParameter("RefreshSec", arguments[0]);
-            }, json);
+            }, output => Render(output, json));
         var command = _runspace.SessionStateProxy.InvokeCommand.GetCommand(
             name, CommandTypes.Alias | CommandTypes.Function | CommandTypes.Filter | CommandTypes.Cmdlet);
         if (command is null)

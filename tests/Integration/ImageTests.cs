@@ -60,7 +60,7 @@ public class ImageTests
         Assert.DoesNotContain(bed.Run("Get-Ds01Image").Objects<Ds01Image>(), i => i.IsLegacyCommit && i.Name.Contains(bed.RunId));
 
         var listed = Assert.Single(bed.Run($"Get-Ds01Image -Project {project}").Objects<Ds01Image>());
-        Assert.Equal(bed.Tag("fast"), listed.InUseBy);
+        Assert.Equal(bed.Name("fast"), listed.InUseBy);
 
         // In use: refused even with -Force, which only skips the prompt.
         var refused = bed.Run($"Remove-Ds01Image -Project {project} -Force");
@@ -97,7 +97,7 @@ public class ImageTests
         Assert.True(image.IsLegacyCommit);
         Assert.False(image.HasUserSetup);
         Assert.Equal(Games.Uid, image.Uid);
-        Assert.Equal(tag, image.InUseBy);
+        Assert.Equal(name, image.InUseBy);
         // The committed image keeps busybox's own command, not the setup script.
         var config = bed.Engine.InspectImageAsync(committed, CancellationToken.None).GetAwaiter().GetResult()!.Config;
         Assert.Equal(["/bin/sh"], config.Cmd);
@@ -166,7 +166,7 @@ public class ImageTests
         // -NoCache gives a new image id, so the container is now on the old one.
         var updated = bed.Run($"Update-Ds01Image {project} -Rebuild -NoCache");
         Assert.Empty(updated.Errors);
-        Assert.Contains(updated.Warnings, w => w.Contains(bed.Tag("upd")) && w.Contains("old image"));
+        Assert.Contains(updated.Warnings, w => w.Contains(bed.Name("upd")) && !w.Contains("._.") && w.Contains("old image"));
         Assert.Equal("", Assert.Single(updated.Objects<Ds01Image>()).InUseBy);
         Assert.Equal(["image.build", "container.create", "image.update"], EventTypes(bed));
     }

@@ -81,8 +81,8 @@ public sealed class InMemoryEngine : IContainerEngine
             HostConfig = host ?? new HostConfig(),
             State = new State { Status = state, Running = state == "running", Paused = state == "paused", StartedAt = Zero, FinishedAt = Zero },
         });
-        if (state is "running" or "paused") c.Inspect.State.StartedAt = Iso(Clock.GetUtcNow());
-        if (finishedAt is { } f) c.Inspect.State.FinishedAt = Iso(f);
+        if (state is "running" or "paused") c.State.StartedAt = Iso(Clock.GetUtcNow());
+        if (finishedAt is { } f) c.State.FinishedAt = Iso(f);
         lock (_gate) _containers.Add(c);
         return id;
     }
@@ -96,16 +96,16 @@ public sealed class InMemoryEngine : IContainerEngine
         lock (_gate)
         {
             IList<ContainerListResponse> list = _containers
-                .Where(c => labelFilters is null || labelFilters.Where(f => f.Value).All(f => c.Inspect.Config.Labels.ContainsKey(f.Key)))
+                .Where(c => labelFilters is null || labelFilters.Where(f => f.Value).All(f => c.Labels.ContainsKey(f.Key)))
                 .Select(c => new ContainerListResponse
                 {
                     ID = c.Id,
                     Names = new List<string> { c.Inspect.Name },
-                    Image = c.Inspect.Config.Image,
+                    Image = c.Image,
                     ImageID = c.Inspect.Image,
-                    Labels = new Dictionary<string, string>(c.Inspect.Config.Labels),
-                    State = c.Inspect.State.Status,
-                    Status = StatusText(c.Inspect.State, now),
+                    Labels = new Dictionary<string, string>(c.Labels),
+                    State = c.State.Status,
+                    Status = StatusText(c.State, now),
                     Created = c.Inspect.Created,
                 }).ToList();
             return Task.FromResult(list);
@@ -192,7 +192,7 @@ public sealed class InMemoryEngine : IContainerEngine
         lock (_gate)
         {
             var c = Find(id) ?? throw NotFound(id);
-            if ((c.Inspect.State.Running || c.Inspect.State.Paused) && !force)
+            if ((c.State.Running || c.State.Paused) && !force)
                 throw Conflict($"You cannot remove a running container {c.Id}. Stop the container before attempting removal or force remove");
             _containers.Remove(c);
         }
@@ -211,7 +211,7 @@ public sealed class InMemoryEngine : IContainerEngine
         lock (_gate)
         {
             var c = Find(id) ?? throw NotFound(id);
-            if (!c.Inspect.State.Running) throw Conflict($"Container {id} is not running");
+            if (!c.State.Running) throw Conflict($"Container {id} is not running");
         }
         return Task.FromResult(Exec(id, command));
     }
@@ -252,7 +252,7 @@ public sealed class InMemoryEngine : IContainerEngine
             {
                 ID = g.Key,
                 RepoTags = g.Select(kv => kv.Key).ToList(),
-                Labels = g.First().Value.Config?.Labels,
+                Labels = g.First().Value.Config?.Labels ?? new Dictionary<string, string>(),
                 Created = g.First().Value.Created ?? default,
             }).ToList();
             return Task.FromResult(list);
@@ -330,7 +330,7 @@ public sealed class InMemoryEngine : IContainerEngine
         lock (_gate)
         {
             var c = Find(id) ?? throw NotFound(id);
-            change(c.Inspect.State);
+            change(c.State);
         }
         return Task.CompletedTask;
     }
@@ -349,5 +349,11 @@ public sealed class InMemoryEngine : IContainerEngine
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
     private static string Hex(int n) => n.ToString("x32");
 
-    private sealed record Container(string Id, ContainerInspectResponse Inspect);
+    private sealed record Container(string Id, ContainerInspectResponse Inspect)
+    {
+        // Every container this fake makes has both; a missing one is a bug in the fake, not a Docker answer.
+        public State State => Inspect.State ?? throw new InvalidOperationException($"Fake container {Id} has no State.");
+        public IDictionary<string, string> Labels => Inspect.Config?.Labels ?? throw new InvalidOperationException($"Fake container {Id} has no labels.");
+        public string Image => Inspect.Config?.Image ?? throw new InvalidOperationException($"Fake container {Id} has no image.");
+    }
 }

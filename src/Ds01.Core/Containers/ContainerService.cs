@@ -91,9 +91,9 @@ public sealed class ContainerService
     public async Task<Ds01Container> StartAsync(string name, UserIdentity owner, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (c.State.Paused)
+        if (c.State?.Paused == true)
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerPaused", $"Container '{name}' is paused.", name, "Use Resume-Ds01Container.");
-        if (!c.State.Running)
+        if (c.State?.Running != true)
         {
             CheckMountsStillAllowed(c, owner);
             if (_gpu is not null) await _gpu.StartAsync(c, () => _docker.StartContainerAsync(c.ID, ct), ct).ConfigureAwait(false);
@@ -120,7 +120,7 @@ public sealed class ContainerService
     public async Task<Ds01Container> StopAsync(string name, UserIdentity owner, int timeoutSeconds, bool kill, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (c.State.Running || c.State.Paused)
+        if (c.State?.Running == true || c.State?.Paused == true)
         {
             var d = Detail(c);
             d["method"] = kill ? "kill" : "stop";
@@ -144,10 +144,10 @@ public sealed class ContainerService
     public async Task<Ds01Container> PauseAsync(string name, UserIdentity owner, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (!c.State.Running || c.State.Paused)
+        if (c.State?.Running != true || c.State?.Paused == true)
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning",
-                $"Container '{name}' is {(c.State.Paused ? "already paused" : "not running")}.", name,
-                c.State.Paused ? "Resume it with Resume-Ds01Container." : "Start it with Start-Ds01Container first.");
+                $"Container '{name}' is {(c.State?.Paused == true ? "already paused" : "not running")}.", name,
+                c.State?.Paused == true ? "Resume it with Resume-Ds01Container." : "Start it with Start-Ds01Container first.");
         await _docker.PauseContainerAsync(c.ID, ct).ConfigureAwait(false);
         Log("container.pause", owner, Detail(c));
         return await ReadAsync(c.ID, ct).ConfigureAwait(false);
@@ -156,7 +156,7 @@ public sealed class ContainerService
     public async Task<Ds01Container> ResumeAsync(string name, UserIdentity owner, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (!c.State.Paused)
+        if (c.State?.Paused != true)
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotPaused", $"Container '{name}' is not paused.", name,
                 "Only a paused container can be resumed; Start-Ds01Container starts a stopped one.");
         await _docker.UnpauseContainerAsync(c.ID, ct).ConfigureAwait(false);
@@ -168,11 +168,11 @@ public sealed class ContainerService
     public async Task RemoveAsync(string name, UserIdentity owner, bool stopFirst, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (c.State.Running || c.State.Paused)
+        if (c.State?.Running == true || c.State?.Paused == true)
         {
             if (!stopFirst)
                 throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerRunning",
-                    $"Container '{name}' is {(c.State.Paused ? "paused" : "running")}; it was not removed.", name,
+                    $"Container '{name}' is {(c.State?.Paused == true ? "paused" : "running")}; it was not removed.", name,
                     "Stop it first, or pass -Stop to stop and remove it in one step.");
             await _docker.StopContainerAsync(c.ID, 10, ct).ConfigureAwait(false);
             Log("container.stop", owner, Detail(c));
@@ -243,7 +243,7 @@ public sealed class ContainerService
     public async Task<(string Id, string Shell)> ShellTargetAsync(string name, UserIdentity owner, bool start, string? shell, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (!c.State.Running)
+        if (c.State?.Running != true)
         {
             if (!start)
                 throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning", $"Container '{name}' is not running.", name,
@@ -260,7 +260,7 @@ public sealed class ContainerService
         if (command.Count == 0)
             throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "EmptyCommand", "No command was given.", name, "Pass -Command with the program and its arguments.");
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        if (!c.State.Running || c.State.Paused)
+        if (c.State?.Running != true || c.State?.Paused == true)
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerNotRunning", $"Container '{name}' is not running.", name,
                 "Start it with Start-Ds01Container first.");
         return await _docker.ExecAsync(c.ID, command, null, ct).ConfigureAwait(false);

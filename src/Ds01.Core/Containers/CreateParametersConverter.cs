@@ -90,6 +90,7 @@ public static class CreateParametersConverter
     public static IReadOnlyList<string> FitToHost(CreateContainerParameters p, SystemInfoResponse info, Ds01ResourceLimit limits, UserIdentity owner)
     {
         var notes = new List<string>();
+        p.HostConfig ??= new HostConfig();
         if (info.NCPU > 0 && p.HostConfig.NanoCPUs > info.NCPU * 1_000_000_000L)
         {
             notes.Add($"cpu_limit {p.HostConfig.NanoCPUs / 1e9:0.##} is more than this host's {info.NCPU} CPUs; using {info.NCPU}.");

@@ -227,7 +227,7 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
     public async Task<ExecResult> ExecAsync(string id, IList<string> command, string? user, CancellationToken ct)
     {
         var created = await Call($"exec in container {id}", id, () => _client.Exec.CreateContainerExecAsync(id,
-            new ContainerExecCreateParameters { Cmd = command, AttachStdout = true, AttachStderr = true, User = user }, ct), ct).ConfigureAwait(false);
+            new ContainerExecCreateParameters { Cmd = command, AttachStdout = true, AttachStderr = true, User = user ?? "" }, ct), ct).ConfigureAwait(false);
         var (stdout, stderr) = await Call($"exec in container {id}", id, async () =>
         {
             using var stream = await _client.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters(), ct).ConfigureAwait(false);

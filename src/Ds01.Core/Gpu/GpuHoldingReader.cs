@@ -91,8 +91,9 @@ public sealed class GpuHoldingReader
     {
         var c = await _docker.InspectContainerAsync(id, ct).ConfigureAwait(false);
         if (c is null) return null; // removed meanwhile: holds nothing
-        if (c.State.Running || c.State.Paused) return Info(id, tag, labels, slotText, GpuHoldingState.Allocated, null, slots);
-        var finished = ContainerMapper.ParseTime(c.State.FinishedAt);
+        if (c.State?.Running == true || c.State?.Paused == true) return Info(id, tag, labels, slotText, GpuHoldingState.Allocated, null, slots);
+        // No state reported reads as never started: allocated, so the slot is not given away.
+        var finished = ContainerMapper.ParseTime(c.State?.FinishedAt);
         // Never started (created) counts as allocated: the slot was promised at create.
         if (finished is null) return Info(id, tag, labels, slotText, GpuHoldingState.Allocated, null, slots);
         var expires = finished.Value + hold;

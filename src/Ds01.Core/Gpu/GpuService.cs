@@ -212,6 +212,7 @@ public sealed class GpuService : IGpuPlacement
         p.Env.Add($"CUDA_VISIBLE_DEVICES={uuids}");
         p.Env.Add($"NVIDIA_VISIBLE_DEVICES={uuids}");
         if (Config.Attach == GpuAttachMode.Simulated) return;
+        p.HostConfig ??= new HostConfig();
         var migCount = a.Slots.Count(s => s.Contains('.'));
         if (migCount > 1)
         {

@@ -19,7 +19,7 @@ public sealed class Ds01Image
     public int? UserId { get; init; }
     public int? GroupId { get; init; }
     public string? Username { get; init; }
-    /// <summary>Names (tags) of the containers created from this image, comma-separated; empty when unused.</summary>
+    /// <summary>User-facing names of the containers created from this image (without "._.uid"), comma-separated; empty when unused.</summary>
     public string InUseBy { get; init; } = "";
     /// <summary>Committed by the legacy create path (tag name._.uid), not built from a Dockerfile.</summary>
     public bool IsLegacyCommit { get; init; }

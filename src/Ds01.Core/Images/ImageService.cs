@@ -388,7 +388,9 @@ public sealed class ImageService
         return tag.Contains(ContainerNaming.Separator, StringComparison.Ordinal) ? ContainerNaming.ParseTag(tag).Uid : null;
     }
 
-    private static string ContainerName(ContainerListResponse c) => c.Names?.FirstOrDefault()?.TrimStart('/') ?? c.ID[..12];
+    // The user-facing name (the part before "._."), as every other cmdlet shows it; plain docker names stay whole.
+    private static string ContainerName(ContainerListResponse c) =>
+        c.Names?.FirstOrDefault() is { } name ? ContainerNaming.ParseTag(name).Name : c.ID[..12];
 
     internal static Ds01Image Map(string reference, string id, long size, DateTime created, IDictionary<string, string>? labels,
         IList<ContainerListResponse> containers)
@@ -416,7 +418,7 @@ public sealed class ImageService
             UserId = UserSetupPath.LabelInt(labels, Labels.ImageUserId) ?? (legacy ? UserSetupPath.LabelInt(labels, Labels.UserId) : null),
             GroupId = UserSetupPath.LabelInt(labels, Labels.ImageGroupId) ?? (legacy ? UserSetupPath.LabelInt(labels, Labels.GroupId) : null),
             Username = Label(Labels.ImageUsername, legacy ? Labels.Username : Labels.ImageUsername),
-            InUseBy = string.Join(",", containers.Where(c => c.ImageID == id).Select(ContainerName).OrderBy(n => n, StringComparer.Ordinal)),
+            InUseBy = string.Join(",", containers.Where(c => c.ImageID == id).Select(ContainerName).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal)),
             IsLegacyCommit = legacy,
         };
     }

@@ -18,6 +18,8 @@ public class ContainerCreationTests
         Assert.Equal($"alpha._.{bed.Me.Uid}", c.Tag);
         Assert.Equal(ContainerState.Created, c.State);
         var inspect = Assert.Single(bed.Engine.Containers);
+        Assert.NotNull(inspect.Config);
+        Assert.NotNull(inspect.HostConfig);
         Assert.Equal("0", inspect.Config.Labels[Labels.AimeGpus]);
         Assert.Equal(bed.Me.Name, inspect.Config.Labels[Labels.User]);
         Assert.Equal(2_000_000_000L, inspect.HostConfig.NanoCPUs);
@@ -39,7 +41,7 @@ public class ContainerCreationTests
         using var bed = new CoreBed(defaults: "gpu_limit: 2", gpus: 1);
         var first = bed.Create("g1", gpus: 1);
         Assert.Equal("0", first.Gpu);
-        Assert.Contains("CUDA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000000", Assert.Single(bed.Engine.Containers).Config.Env);
+        Assert.Contains("CUDA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000000", Assert.Single(bed.Engine.Containers).Config?.Env ?? new List<string>());
 
         var e = bed.CreateFails("g2", gpus: 1);
         Assert.Equal(Ds01ErrorKind.ResourceUnavailable, e.Kind);
@@ -54,7 +56,7 @@ public class ContainerCreationTests
         // No user setup in the image: the legacy path commits a per-container image first.
         bed.Engine.BeforeCreate = p =>
         {
-            if (p.Name.StartsWith("beta._.", StringComparison.Ordinal))
+            if (p.Name?.StartsWith("beta._.", StringComparison.Ordinal) == true)
                 throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "DockerBadRequest", "invalid mount config", p.Name);
         };
         var imagesBefore = bed.Engine.ImageReferences.ToHashSet();
@@ -154,7 +156,7 @@ public class ContainerCreationTests
         using var bed = new CoreBed(defaults: "cpu_limit: 64");
         bed.Engine.Cpus = 4;
         bed.Create("wide");
-        Assert.Equal(4_000_000_000L, Assert.Single(bed.Engine.Containers).HostConfig.NanoCPUs);
+        Assert.Equal(4_000_000_000L, Assert.Single(bed.Engine.Containers).HostConfig?.NanoCPUs);
         Assert.Contains(bed.Session.Feedback.Drain(), n => n.Message.Contains("more than this host's 4 CPUs"));
     }
 
@@ -165,6 +167,8 @@ public class ContainerCreationTests
         bed.Engine.CgroupDriver = "systemd";
         bed.Create("sliced");
         var c = Assert.Single(bed.Engine.Containers);
+        Assert.NotNull(c.HostConfig);
+        Assert.NotNull(c.Config);
         Assert.StartsWith("ds01-", c.HostConfig.CgroupParent);
         Assert.EndsWith(".slice", c.HostConfig.CgroupParent);
         Assert.Equal(c.HostConfig.CgroupParent, c.Config.Labels[Labels.Slice]);

@@ -23,7 +23,7 @@ public class ContainerServiceTests
         var e = Assert.Throws<Ds01Exception>(() => bed.Containers.StartAsync("swap", bed.Me, None).GetAwaiter().GetResult());
 
         Assert.Equal(Ds01ErrorKind.PermissionDenied, e.Kind);
-        Assert.False(Assert.Single(bed.Engine.Containers).State.Running);
+        Assert.False(Assert.Single(bed.Engine.Containers).State?.Running);
         Assert.DoesNotContain("Start " + id, bed.Engine.Calls);
         Assert.DoesNotContain("container.start", bed.EventTypes());
     }
@@ -128,7 +128,7 @@ public class ContainerServiceTests
         var (id, shell) = bed.Containers.ShellTargetAsync("sh", bed.Me, start: true, null, None).GetAwaiter().GetResult();
         Assert.Equal("/bin/sh", shell);
         Assert.Equal(Assert.Single(bed.Engine.Containers).ID, id);
-        Assert.True(bed.Engine.Containers[0].State.Running);
+        Assert.True(bed.Engine.Containers[0].State?.Running);
 
         bed.Engine.Exec = (_, _) => new ExecResult(0, "", "");
         Assert.Equal("/bin/bash", bed.Containers.ShellTargetAsync("sh", bed.Me, start: false, null, None).GetAwaiter().GetResult().Shell);

@@ -25,6 +25,7 @@ public class CreateParametersConverterTests
         var p = CreateParametersConverter.Convert(Spec());
         Assert.Equal(("proj._.4242", "busybox:proj._.4242", "4242:4343", "/workspace"), (p.Name, p.Image, p.User, p.WorkingDir));
         Assert.True(p.Tty && p.OpenStdin);
+        Assert.NotNull(p.HostConfig);
         Assert.Equal(new[] { "/home/alice.smith/workspace/proj:/workspace", "/data/set:/data" }, p.HostConfig.Binds);
         Assert.Equal((1_500_000_000L, 2L << 30, 2L << 30, 64L << 20, 100L),
             (p.HostConfig.NanoCPUs, p.HostConfig.Memory, p.HostConfig.MemorySwap, p.HostConfig.ShmSize, p.HostConfig.PidsLimit!.Value));
@@ -46,7 +47,7 @@ public class CreateParametersConverterTests
     public void Without_a_data_path_there_is_one_bind_and_no_data_label()
     {
         var p = CreateParametersConverter.Convert(Spec(data: null));
-        Assert.Single(p.HostConfig.Binds);
+        Assert.Single(p.HostConfig?.Binds ?? new List<string>());
         Assert.False(p.Labels.ContainsKey(Labels.DataMount));
         Assert.Equal("", p.Labels[Labels.AimeDataMount]);
     }
@@ -56,12 +57,14 @@ public class CreateParametersConverterTests
     {
         var p = CreateParametersConverter.Convert(Spec());
         var notes = CreateParametersConverter.FitToHost(p, new SystemInfoResponse { NCPU = 1, CgroupDriver = "systemd" }, Spec().Limits, Alice);
+        Assert.NotNull(p.HostConfig);
         Assert.Equal(1_000_000_000L, p.HostConfig.NanoCPUs);
         Assert.Equal("ds01-students-alice_smith.slice", p.HostConfig.CgroupParent);
         Assert.Equal(2, notes.Count);
 
         var q = CreateParametersConverter.Convert(Spec());
         CreateParametersConverter.FitToHost(q, new SystemInfoResponse { NCPU = 64, CgroupDriver = "cgroupfs" }, Spec().Limits, Alice);
+        Assert.NotNull(q.HostConfig);
         Assert.Equal(1_500_000_000L, q.HostConfig.NanoCPUs);
         Assert.True(string.IsNullOrEmpty(q.HostConfig.CgroupParent));
         Assert.False(q.Labels.ContainsKey(Labels.Slice));

@@ -44,6 +44,8 @@ public class UserSetupPathTests
         Assert.Equal("ds01-4242/p:c._.4242", source.LegacyImage);
         Assert.Contains("built for UID/GID 1000:1000", Assert.Single(source.Warnings));
         var committed = engine.InspectImageAsync("ds01-4242/p:c._.4242", CancellationToken.None).GetAwaiter().GetResult()!;
+        Assert.NotNull(committed.Config);
+        Assert.NotNull(committed.Config.Labels);
         Assert.Equal("false", committed.Config.Labels[Labels.HasUserSetup]);
         Assert.Equal("4242", committed.Config.Labels[Labels.UserId]);
         // The temporary root container is gone.
