@@ -23,7 +23,7 @@ public class ContainerLifecycleTests
         Assert.Equal(bed.Tag("life"), created.Tag);
 
         var c = bed.Inspect(bed.Tag("life"))!;
-        var labels = c.Config.Labels;
+        var labels = c.Config!.Labels;
         Assert.Equal("true", labels["ds01.managed"]);
         Assert.Equal(Environment.UserName, labels["ds01.user"]);
         Assert.Equal(bed.Uid.ToString(), labels["ds01.user_id"]);
@@ -37,7 +37,7 @@ public class ContainerLifecycleTests
         Assert.Equal(Path.Combine(bed.Workspaces, name.ToLowerInvariant()), labels["aime.mlc.WORK_MOUNT"]);
         Assert.True(labels.ContainsKey("aime.mlc.FRAMEWORK") && labels.ContainsKey("aime.mlc.DATA_MOUNT") && labels.ContainsKey("aime.mlc.GPUS"));
 
-        var h = c.HostConfig;
+        var h = c.HostConfig!;
         Assert.Equal(1_500_000_000L, h.NanoCPUs);
         Assert.Equal(256L << 20, h.Memory);
         Assert.Equal(256L << 20, h.MemorySwap);
@@ -129,7 +129,7 @@ public class ContainerLifecycleTests
         Assert.Empty(bed.Run($"New-Ds01Container {n} -Image {Img} -GpuCount 0; Start-Ds01Container {n}").Errors);
         Assert.Empty(bed.Run($"Stop-Ds01Container {n} -WhatIf; Suspend-Ds01Container {n} -WhatIf; Remove-Ds01Container {n} -Stop -Force -WhatIf").Errors);
         var c = bed.Inspect(bed.Tag("whatif"))!;
-        Assert.True(c.State.Running && !c.State.Paused);
+        Assert.True(c.State!.Running && !c.State!.Paused);
         Assert.DoesNotContain("container.stop", File.ReadAllText(bed.Config.EventLogFile));
     }
 

@@ -25,11 +25,11 @@ public class GpuAllocationTests
         Assert.Equal("0", c.Gpu);
 
         var inspect = bed.Inspect(bed.Tag("g1"))!;
-        Assert.Equal("0", inspect.Config.Labels["ds01.gpu.slots"]);
+        Assert.Equal("0", inspect.Config!.Labels["ds01.gpu.slots"]);
         Assert.Equal("GPU-00000000-0000-4000-8000-000000000000", inspect.Config.Labels["ds01.gpu.uuids"]);
         Assert.Contains("CUDA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000000", inspect.Config.Env);
         Assert.Contains("NVIDIA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000000", inspect.Config.Env);
-        Assert.True(inspect.HostConfig.DeviceRequests is null || inspect.HostConfig.DeviceRequests.Count == 0, "simulated mode attaches nothing");
+        Assert.True(inspect.HostConfig!.DeviceRequests is null || inspect.HostConfig!.DeviceRequests.Count == 0, "simulated mode attaches nothing");
 
         var second = bed.Run($"New-Ds01Container {bed.Name("g2")} -Image {Img} -GpuCount 1");
         var e = second.SingleError();
@@ -129,12 +129,12 @@ public class GpuAllocationTests
         Assert.Equal((ErrorCategory.ResourceUnavailable, "GpuSlotTaken"), (lost.CategoryInfo.Category, FirstErrorId(lost)));
         Assert.Contains(b, lost.Exception.Message);
         Assert.Contains("Remove this container", lost.ErrorDetails.RecommendedAction);
-        Assert.False(bed.Inspect(bed.Tag("holder"))!.State.Running);
+        Assert.False(bed.Inspect(bed.Tag("holder"))!.State!.Running);
 
         // Remove frees at once: the old container can start again.
         Assert.Empty(bed.Run($"Remove-Ds01Container {b} -Force").Errors);
         Assert.Empty(bed.Run($"Start-Ds01Container {a}").Errors);
-        Assert.True(bed.Inspect(bed.Tag("holder"))!.State.Running);
+        Assert.True(bed.Inspect(bed.Tag("holder"))!.State!.Running);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class GpuAllocationTests
                 Assert.Contains("id: NoFreeGpu", loser.Err);
             }
             var slots = names.Select(name => bed.Inspect($"{name}._.{bed.Uid}")).Where(c => c is not null)
-                .Select(c => c!.Config.Labels["ds01.gpu.slots"]).ToList();
+                .Select(c => c!.Config!.Labels["ds01.gpu.slots"]).ToList();
             Assert.Equal(gpus, slots.Count);
             Assert.Equal(gpus, slots.Distinct().Count());
             Assert.Empty(bed.Run($"Get-Ds01Container -Name '*-{bed.RunId}' | Remove-Ds01Container -Force").Errors);
@@ -208,7 +208,7 @@ public class GpuAllocationTests
         Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("qb")} -Image {Img} -Gpu 1").Errors);
         var e = bed.Run($"Start-Ds01Container {a}").SingleError();
         Assert.Equal((ErrorCategory.QuotaExceeded, "GpuQuotaExceeded"), (e.CategoryInfo.Category, FirstErrorId(e)));
-        Assert.False(bed.Inspect(bed.Tag("qa"))!.State.Running);
+        Assert.False(bed.Inspect(bed.Tag("qa"))!.State!.Running);
     }
 
     [Fact]

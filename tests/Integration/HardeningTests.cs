@@ -172,7 +172,7 @@ public class HardeningTests
         // GPU 0 is held (the hold of 1e12 reads as the longest allowed, a year); a new GPU create gets GPU 1.
         var created = bed.Run($"New-Ds01Container {bed.Name("gpu")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1 -PassThru");
         Assert.Empty(created.Errors);
-        Assert.Equal("1", bed.Inspect(bed.Tag("gpu"))!.Config.Labels["ds01.gpu.slots"]);
+        Assert.Equal("1", bed.Inspect(bed.Tag("gpu"))!.Config!.Labels["ds01.gpu.slots"]);
     }
 }
 
@@ -243,7 +243,7 @@ public class ContainerHardeningTests
 
             Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("cpu")} -Image {cpu} -GpuCount 0").Errors);
             var c = bed.Inspect(bed.Tag("cpu"))!;
-            Assert.Equal("void", c.Config.Env.Last(e => e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal)).Split('=')[1]);
+            Assert.Equal("void", c.Config!.Env.Last(e => e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal)).Split('=')[1]);
             Assert.Equal("", c.Config.Labels["ds01.protected"]); // inherited Ds01 labels are cleared
             Assert.Empty(bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().Where(a => a.Container == bed.Name("cpu")));
         }
@@ -294,7 +294,7 @@ public class GpuFaultTests
         // dockerd finishes the killed create: one container on the slot, never two.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (bed.Inspect(bed.Tag("first")) is null && DateTime.UtcNow < deadline) await Task.Delay(200);
-        Assert.Equal("0", bed.Inspect(bed.Tag("first"))!.Config.Labels["ds01.gpu.slots"]);
+        Assert.Equal("0", bed.Inspect(bed.Tag("first"))!.Config!.Labels["ds01.gpu.slots"]);
         var holders = bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().Where(a => a.Slots == "0").ToList();
         Assert.Equal(first, Assert.Single(holders).Container);
     }

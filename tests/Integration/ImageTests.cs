@@ -44,7 +44,7 @@ public class ImageTests
         Assert.True(File.Exists(Path.Combine(bed.Dockerfiles, project + ".Dockerfile")), "the Dockerfile is kept for Update-Ds01Image");
 
         // The labels are read back from the engine, not from our own output object.
-        var labels = bed.Engine.InspectImageAsync(reference, CancellationToken.None).GetAwaiter().GetResult()!.Config.Labels;
+        var labels = bed.Engine.InspectImageAsync(reference, CancellationToken.None).GetAwaiter().GetResult()!.Config!.Labels!;
         var me = new OsIdentitySource().Current();
         Assert.Equal("true", labels["aime.mlc.DS01_HAS_USER_SETUP"]);
         Assert.Equal(me.Uid.ToString(), labels["aime.mlc.DS01_USER_ID"]);
@@ -56,7 +56,7 @@ public class ImageTests
         Assert.Empty(created.Errors);
         Assert.Empty(created.Warnings);
         Assert.Contains(created.Objects<VerboseRecord>(), v => v.Message.StartsWith("Fast path", StringComparison.Ordinal));
-        Assert.Equal(reference, bed.Inspect(bed.Tag("fast"))!.Config.Image);
+        Assert.Equal(reference, bed.Inspect(bed.Tag("fast"))!.Config!.Image);
         Assert.DoesNotContain(bed.Run("Get-Ds01Image").Objects<Ds01Image>(), i => i.IsLegacyCommit && i.Name.Contains(bed.RunId));
 
         var listed = Assert.Single(bed.Run($"Get-Ds01Image -Project {project}").Objects<Ds01Image>());
@@ -87,7 +87,7 @@ public class ImageTests
         Assert.Empty(created.Errors);
         Assert.Contains(created.Objects<VerboseRecord>(), v => v.Message.StartsWith("Legacy path", StringComparison.Ordinal));
         var c = bed.Engine.InspectContainerAsync(tag, CancellationToken.None).GetAwaiter().GetResult()!;
-        Assert.Equal(committed, c.Config.Image);
+        Assert.Equal(committed, c.Config!.Image);
         Assert.Equal($"{Games.Uid}:{Games.Gid}", c.Config.User);
         // The temporary setup container is gone.
         Assert.DoesNotContain(bed.Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult(),
@@ -99,9 +99,9 @@ public class ImageTests
         Assert.Equal(Games.Uid, image.Uid);
         Assert.Equal(name, image.InUseBy);
         // The committed image keeps busybox's own command, not the setup script.
-        var config = bed.Engine.InspectImageAsync(committed, CancellationToken.None).GetAwaiter().GetResult()!.Config;
+        var config = bed.Engine.InspectImageAsync(committed, CancellationToken.None).GetAwaiter().GetResult()!.Config!;
         Assert.Equal(["/bin/sh"], config.Cmd);
-        Assert.Equal("true", config.Labels["ds01.legacy_commit"]);
+        Assert.Equal("true", config.Labels!["ds01.legacy_commit"]);
 
         Assert.Empty(bed.Run($"Start-Ds01Container {name} -User games").Errors);
         var id = bed.Run($"Invoke-Ds01ContainerCommand {name} -User games -Command id");
@@ -129,10 +129,10 @@ public class ImageTests
         Assert.Contains($"Build-Ds01Image -Project {project} -Force", warning);
         var c = bed.Engine.InspectContainerAsync($"{name}._.{Games.Uid}", CancellationToken.None).GetAwaiter().GetResult()!;
         // Committed into the owner's namespace, never into the builder's (ds01-<uid>/ images are private).
-        Assert.Equal($"ds01-{Games.Uid}/{project}:{name}._.{Games.Uid}", c.Config.Image);
+        Assert.Equal($"ds01-{Games.Uid}/{project}:{name}._.{Games.Uid}", c.Config!.Image);
 
         // The commit no longer claims the builder's user setup.
-        var labels = bed.Engine.InspectImageAsync(c.Config.Image, CancellationToken.None).GetAwaiter().GetResult()!.Config.Labels;
+        var labels = bed.Engine.InspectImageAsync(c.Config!.Image, CancellationToken.None).GetAwaiter().GetResult()!.Config!.Labels!;
         Assert.Equal("false", labels["aime.mlc.DS01_HAS_USER_SETUP"]);
         Assert.Equal("true", labels["ds01.legacy_commit"]);
     }

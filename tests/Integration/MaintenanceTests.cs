@@ -103,9 +103,9 @@ public class MaintenanceTests
         var run2 = svc.RunAsync(ContainerTasks, null, CancellationToken.None).GetAwaiter().GetResult();
         Assert.Equal(expected2, Mine(bed, run2));
         Assert.All(run2.Where(a => a.Target.Contains(bed.RunId)), a => Assert.True(a.Done, a.Error));
-        Assert.False(bed.Inspect(sleeper)!.State.Running);
-        Assert.True(bed.Inspect(burner)!.State.Running);
-        Assert.True(bed.Inspect(prot)!.State.Running);
+        Assert.False(bed.Inspect(sleeper)!.State!.Running);
+        Assert.True(bed.Inspect(burner)!.State!.Running);
+        Assert.True(bed.Inspect(prot)!.State!.Running);
         Assert.Null(bed.Inspect(never));
 
         var events = EventReader.Read(EventReader.Files(bed.Config.EventLogFile), null, new EventReadStats())
@@ -127,18 +127,18 @@ public class MaintenanceTests
         using var bed = Bed("max_runtime_hours: 0.5");
         var job = Make(bed, "job", true, Burn);
         var (svc, clock) = Service(bed);
-        var started = ContainerMapperTime(bed.Inspect(job)!.State.StartedAt);
+        var started = ContainerMapperTime(bed.Inspect(job)!.State!.StartedAt);
         var runtime = new[] { MaintenanceTask.Runtime };
         clock.Now = started.AddMinutes(20);
         Assert.Empty(Mine(bed, svc.RunAsync(runtime, null, CancellationToken.None).GetAwaiter().GetResult()));
         clock.Now = started.AddMinutes(24);
         var warn = Assert.Single(svc.RunAsync(runtime, null, CancellationToken.None).GetAwaiter().GetResult(), a => a.Container == job);
         Assert.Equal(MaintenanceActionKind.Warn, warn.Action);
-        Assert.True(bed.Inspect(job)!.State.Running);
+        Assert.True(bed.Inspect(job)!.State!.Running);
         clock.Now = started.AddMinutes(31);
         var stop = Assert.Single(svc.RunAsync(runtime, null, CancellationToken.None).GetAwaiter().GetResult(), a => a.Container == job);
         Assert.Equal((MaintenanceActionKind.Stop, true), (stop.Action, stop.Done));
-        Assert.False(bed.Inspect(job)!.State.Running);
+        Assert.False(bed.Inspect(job)!.State!.Running);
         var events = EventReader.Read(EventReader.Files(bed.Config.EventLogFile), new EventFilter { Containers = new[] { job } }, new EventReadStats()).ToList();
         Assert.Equal(new[] { "maintenance.warning", "cleanup.runtime" }, events.Select(e => e.Type));
         Assert.Contains("\"stops_at\"", events[0].Details);
@@ -233,8 +233,8 @@ public class MaintenanceTests
         clock.Now = t0.AddMinutes(90);
         var stops = Mine(bed, svc.RunAsync(idle, null, CancellationToken.None).GetAwaiter().GetResult());
         Assert.Equal(new[] { $"Idle Stop {tags[0]}" }, stops);
-        Assert.True(bed.Inspect(tags[1])!.State.Running);
-        Assert.True(bed.Inspect(tags[2])!.State.Running);
+        Assert.True(bed.Inspect(tags[1])!.State!.Running);
+        Assert.True(bed.Inspect(tags[2])!.State!.Running);
         // The keep-alive only postpones: past keep_alive_max_hours (24 h) it no longer counts, and the idle time starts then.
         clock.Now = t0.AddHours(25);
         Assert.Empty(Mine(bed, svc.RunAsync(idle, null, CancellationToken.None).GetAwaiter().GetResult()));

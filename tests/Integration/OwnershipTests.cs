@@ -30,7 +30,7 @@ public class OwnershipTests
         Assert.Equal(1, piped.ExitCode);
         Assert.Contains("category: PermissionDenied", piped.Err);
 
-        Assert.True(bed.Inspect(bed.Tag("owned"))!.State.Running, "root's container is untouched");
+        Assert.True(bed.Inspect(bed.Tag("owned"))!.State!.Running, "root's container is untouched");
 
         // Admins may (root is one).
         Assert.Empty(bed.Run($"Stop-Ds01Container {n} -User {Environment.UserName} -Kill").Errors);

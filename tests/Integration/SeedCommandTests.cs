@@ -26,9 +26,9 @@ public class SeedCommandTests
         string Normal(string? s) => (s ?? "").Replace(seedName, "N").Replace(cmdletName, "N").Replace(seedName.ToLowerInvariant(), "N").Replace(cmdletName.ToLowerInvariant(), "N");
         var except = new HashSet<string> { "ds01.created_at" };
         Assert.Equal(
-            byCmdlet.Config.Labels.Where(l => !except.Contains(l.Key)).ToDictionary(l => l.Key, l => Normal(l.Value)),
-            bySeed.Config.Labels.Where(l => !except.Contains(l.Key)).ToDictionary(l => l.Key, l => Normal(l.Value)));
-        Assert.Equal(byCmdlet.HostConfig.NanoCPUs, bySeed.HostConfig.NanoCPUs);
+            byCmdlet.Config!.Labels.Where(l => !except.Contains(l.Key)).ToDictionary(l => l.Key, l => Normal(l.Value)),
+            bySeed.Config!.Labels.Where(l => !except.Contains(l.Key)).ToDictionary(l => l.Key, l => Normal(l.Value)));
+        Assert.Equal(byCmdlet.HostConfig!.NanoCPUs, bySeed.HostConfig!.NanoCPUs);
         Assert.Equal(byCmdlet.HostConfig.Memory, bySeed.HostConfig.Memory);
         Assert.Equal(byCmdlet.HostConfig.PidsLimit, bySeed.HostConfig.PidsLimit);
         Assert.Equal(byCmdlet.HostConfig.Binds.Select(Normal), bySeed.HostConfig.Binds.Select(Normal));
@@ -53,7 +53,7 @@ public class SeedCommandTests
         Assert.Equal("Created", listed[cmdletName]);
         // The same containers, in the same states, as Get-Ds01Container reports.
         var viaCmdlet = bed.Run("Get-Ds01Container").Output.Select(o => (Ds01Container)o.BaseObject).ToDictionary(c => c.Name, c => c.State.ToString());
-        Assert.Equal(viaCmdlet, listed);
+        Assert.Equal(viaCmdlet, listed.ToDictionary(p => p.Key, p => p.Value ?? ""));
 
         var simple = Ds01Cli.RunWith(bed.Env, null, "container-list", "--format=simple");
         Assert.Contains(seedName, simple.Out.Split('\n'));
@@ -83,6 +83,6 @@ public class SeedCommandTests
         var r = Ds01Cli.RunWith(bed.Env, null, "container-deploy", name, $"--image={Img}", "--gpu=0");
 
         Assert.True(r.ExitCode == 0, r.Err);
-        Assert.True(bed.Inspect(bed.Tag("deploy"))!.State.Running);
+        Assert.True(bed.Inspect(bed.Tag("deploy"))!.State!.Running);
     }
 }

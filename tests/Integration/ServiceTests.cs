@@ -103,7 +103,7 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
         var tag = ServiceTestBed.Tag(_bed.Name("nolimits"), Alice);
         var r = _bed.Docker(Alice, "create", "--name", tag, ServiceTestBed.Busybox, "true");
         Assert.True(r.Code == 0, r.All);
-        var host = _bed.Inspect(tag)!.HostConfig;
+        var host = _bed.Inspect(tag)!.HostConfig!;
         Assert.Equal(256L << 20, host.Memory);
         Assert.Equal(200, host.PidsLimit);
         Assert.Equal(1_000_000_000, host.NanoCPUs);
@@ -134,7 +134,7 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
         }
         var raw = _bed.Curl(Bob, "POST", $"/v1.41/containers/{tag}/stop");
         Assert.EndsWith("HTTP 403", raw.Out);
-        Assert.True(_bed.Inspect(tag)!.State.Running);
+        Assert.True(_bed.Inspect(tag)!.State!.Running);
         // Admin-only endpoints, and Docker's own listing still shows everyone's containers (read-only, like ps).
         Assert.Contains("for admins only", _bed.Docker(Bob, "volume", "ls").Err);
         Assert.Contains("for admins only", _bed.Docker(Bob, "network", "create", _bed.Name("net")).Err);
@@ -188,7 +188,7 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
         var stop = _bed.Docker(Alice, "stop", tag);
         Assert.NotEqual(0, stop.Code);
         Assert.Contains($"belongs to '{Bob.Name}', not to you", stop.Err);
-        Assert.True(_bed.Inspect(tag)!.State.Running);
+        Assert.True(_bed.Inspect(tag)!.State!.Running);
         Assert.Contains("\"admin\":false", _bed.Curl(Alice, "GET", "/_ds01/ping").Out);
     }
 
