@@ -7,7 +7,8 @@ using Ds01.Core.Docker;
 // service admits each create: tag, labels, limits, mounts, the allocation lock).
 // Run it as an ordinary account that may reach both sockets, with ds01d running in front of dockerd:
 //   setpriv --reuid=U --regid=G --init-groups -- dotnet bench/Service/bin/Release/net10.0/Ds01.Bench.Service.dll \
-//       unix:///path/dockerd.sock unix:///path/ds01d.sock [containers=200] [runs=15]
+//       unix:///path/dockerd.sock unix:///path/ds01d.sock [containers=200] [runs=15] [json-out]
+// With json-out it also writes both comparisons there for bench/run-all.sh (bench/Operations renders them).
 if (args.Length < 2) { Console.Error.WriteLine("usage: Ds01.Bench.Service DIRECT_ENDPOINT SERVICE_ENDPOINT [containers] [runs]"); return 2; }
 var count = args.Length > 2 ? int.Parse(args[2]) : 200;
 var runs = args.Length > 3 ? int.Parse(args[3]) : 15;
@@ -64,6 +65,15 @@ try
     var listed = (await service.ListContainersAsync(filter, default)).Count;
     Console.WriteLine($"list {listed} containers, median of {runs}: direct {Median(listDirect):0.0} ms, through ds01d {Median(listService):0.0} ms, ratio {Median(listService) / Median(listDirect):0.00}x");
     Console.WriteLine($"create + remove, median of {runs}: direct {Median(createDirect):0.0} ms, through ds01d {Median(createService):0.0} ms, ratio {Median(createService) / Median(createDirect):0.00}x");
+    if (listed < count) throw new InvalidOperationException($"ds01d listed {listed} of the {count} containers made");
+    if (args.Length > 4)
+        File.WriteAllText(args[4], System.Text.Json.JsonSerializer.Serialize(new object[]
+        {
+            new { Id = "service-list", What = $"list {count} containers through ds01d, as a non-admin (Docker API)", Ds01Ms = Median(listService),
+                  Baseline = "dockerd directly", BaselineMs = Median(listDirect), Runs = runs, Note = "same client, same daemon" },
+            new { Id = "service-create", What = "create + remove one container through ds01d, as a non-admin (Docker API)", Ds01Ms = Median(createService),
+                  Baseline = "dockerd directly", BaselineMs = Median(createDirect), Runs = runs, Note = "ds01d admits the create under its allocation lock" },
+        }));
 }
 finally
 {

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Xunit;
+
+namespace Ds01.Tests.Integration;
+
+/// <summary>
+/// bench/run-all.sh --smoke end to end (its own dockerd, ds01d, a temporary account, one iteration of everything),
+/// so the benchmark suite cannot rot. Speed is not asserted: only that every measurement ran and was reported,
+/// and that a smoke run leaves README.md alone.
+/// </summary>
+public class BenchSmokeTests
+{
+    [DllImport("libc")] private static extern uint geteuid();
+
+    private static readonly string[] Operations =
+        { "list", "cold-list", "import", "create", "decision-0", "decision-5", "service-list", "service-create" };
+
+    [Fact]
+    public async Task RunAllSmokeReportsEveryMeasurement()
+    {
+        Assert.True(geteuid() == 0, "bench/run-all.sh starts its own dockerd and makes a temporary account: run the integration tests as root (CI does).");
+        var readme = Path.Combine(RepoPaths.Root, "README.md");
+        var readmeBefore = File.ReadAllText(readme);
+        var outDir = Path.Combine(Path.GetTempPath(), "ds01-bench-smoke-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
+            foreach (var a in new[] { Path.Combine(RepoPaths.Root, "bench", "run-all.sh"), "--smoke", "--no-build", "--out", outDir }) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            // Generous: a smoke run takes about a minute on a loaded 2-core machine.
+            using (var limit = new CancellationTokenSource(TimeSpan.FromMinutes(10)))
+            {
+                try { await p.WaitForExitAsync(limit.Token); }
+                catch (OperationCanceledException) { p.Kill(entireProcessTree: true); Assert.Fail("bench/run-all.sh --smoke did not finish within 10 minutes"); }
+            }
+            var log = await stdout + await err;
+            Assert.True(p.ExitCode == 0, $"bench/run-all.sh --smoke exited {p.ExitCode}:\n{Tail(log)}");
+
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "latest.json")));
+            var root = json.RootElement;
+            Assert.Equal("smoke", root.GetProperty("machine").GetProperty("mode").GetString());
+            Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("machine").GetProperty("dockerd").GetString()), "no dockerd version recorded");
+            var ops = root.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("Id").GetString()!);
+            Assert.Equal(Operations.Order(), ops.Keys.Order());
+            foreach (var (id, o) in ops)
+            {
+                Assert.True(o.GetProperty("ds01_ms").GetDouble() > 0, $"{id}: no Ds01 time");
+                if (!id.StartsWith("decision-", StringComparison.Ordinal))
+                    Assert.True(o.GetProperty("baseline_ms").GetDouble() > 0 && o.GetProperty("ratio").GetDouble() > 0, $"{id}: no comparison measured");
+            }
+            var inprocess = root.GetProperty("inprocess").EnumerateArray().ToList();
+            Assert.Equal(11, inprocess.Count); // 4 limit resolutions, slot choice at 4 sizes, label parsing, 2 event reads
+            Assert.All(inprocess, b => Assert.True(b.GetProperty("Success").GetBoolean() && b.GetProperty("MeanNs").GetDouble() > 0,
+                $"{b.GetProperty("Class")}.{b.GetProperty("Method")} did not run"));
+
+            var md = File.ReadAllText(Path.Combine(outDir, "latest.md"));
+            Assert.Contains("<!-- perf-table:begin -->", md);
+            Assert.Contains("<!-- perf-table:end -->", md);
+            Assert.Contains("Smoke run", md);
+            Assert.Equal(readmeBefore, File.ReadAllText(readme));
+        }
+        finally
+        {
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    private static string Tail(string s) => s.Length <= 6000 ? s : s[^6000..];
+}
