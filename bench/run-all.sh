@@ -4,23 +4,25 @@
 # the docker CLI (bench/Operations), the Docker API through ds01d vs direct as a temporary non-admin account
 # (bench/Service). Writes bench/results/latest.md and latest.json, with the machine it ran on.
 #
-#   bench/run-all.sh [--smoke] [--update-readme] [--no-build] [--out DIR] [--note TEXT]
+#   bench/run-all.sh [--smoke] [--update-readme [--readme FILE]] [--no-build] [--out DIR] [--note TEXT]
 #                    [--containers N] [--runs N] [--cold-runs N] [--decision 0,50,200,1000] [--service-runs N]
 #
-#   --smoke          one iteration of everything, a few containers (seconds): proves the suite runs, numbers mean nothing
+#   --smoke          one iteration of everything, a few containers (about a minute): proves the suite runs, numbers mean nothing
 #   --update-readme  rewrite README.md's table between <!-- perf-table:begin --> and <!-- perf-table:end -->
+#                    (--readme FILE: that file's instead)
 #   --note TEXT      added to the table's machine line (e.g. that other work loaded the machine)
 # Needs root (dockerd, useradd), pwsh, and the Release build (done here unless --no-build).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
-smoke=0 update=0 build=1 out="$REPO/bench/results" note=""
+smoke=0 update=0 build=1 out="$REPO/bench/results" note="" readme="$REPO/README.md"
 containers=200 runs=15 cold_runs=9 decision=0,50,200,1000 service_runs=15
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) smoke=1 ;;
         --update-readme) update=1 ;;
+        --readme) readme="${2:?}"; shift ;;
         --no-build) build=0 ;;
         --out) out="${2:?}"; shift ;;
         --note) note="${2?}"; shift ;;
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
         --cold-runs) cold_runs="${2:?}"; shift ;;
         --decision) decision="${2:?}"; shift ;;
         --service-runs) service_runs="${2:?}"; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -56,6 +58,11 @@ for f in "$(bin bench/Allocation Ds01.Bench.Allocation)" "$(bin bench/Operations
     [ -f "$f" ] || { echo "run-all.sh: $f is missing (dotnet build Ds01.sln -c Release)" >&2; exit 1; }
 done
 
+# One run at a time per checkout: a second would share (and stop) the first one's dockerd.
+mkdir -p "$REPO/.ci-work"
+exec 9>"$REPO/.ci-work/bench-run.lock"
+flock -n 9 || { echo "run-all.sh: another bench/run-all.sh is running in $REPO" >&2; exit 1; }
+
 work="$(mktemp -d /tmp/ds01-bench-all.XXXXXX)"
 chmod 755 "$work"
 account="" svc_pid=""
@@ -72,7 +79,8 @@ trap cleanup EXIT
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 step "private dockerd ($DS01_TEST_DOCKER_DIR)"
-eval "$("$REPO/scripts/test-dockerd.sh" start </dev/null | tail -n 1)"
+# 9>&-: the daemons must not inherit the run lock.
+eval "$("$REPO/scripts/test-dockerd.sh" start </dev/null 9>&- | tail -n 1)"
 echo "DOCKER_HOST=$DOCKER_HOST"
 
 step "in-process costs (BenchmarkDotNet$([ "$smoke" -eq 1 ] && echo ', Dry job'))"
@@ -108,7 +116,7 @@ printf 'attach: simulated\ngpus:\n  - { index: 0, uuid: GPU-00000000-0000-4000-8
 chmod 644 "$svc/etc/"*
 install -m 644 /dev/null "$svc/log/events.jsonl"
 dotnet "$(bin src/Ds01.Service ds01d)" run --socket "$svc/ds01d.sock" --docker "$DOCKER_HOST" \
-    --config "$svc/etc" --state "$svc/state" --log "$svc/log" >"$work/ds01d.log" 2>&1 &
+    --config "$svc/etc" --state "$svc/state" --log "$svc/log" >"$work/ds01d.log" 2>&1 9>&- &
 svc_pid=$!
 for _ in $(seq 1 600); do
     [ -S "$svc/ds01d.sock" ] && docker -H "unix://$svc/ds01d.sock" version >/dev/null 2>&1 && break
@@ -141,7 +149,7 @@ commit="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "note=$(printf '%s' "$note" | tr '\n' ' ')"
 } >"$work/machine.env"
 render=(dotnet "$(bin bench/Operations Ds01.Bench.Operations)" render --dir "$work")
-[ "$update" -eq 0 ] || render+=(--readme "$REPO/README.md")
+[ "$update" -eq 0 ] || render+=(--readme "$readme")
 "${render[@]}"
 mkdir -p "$out"
 cp "$work/latest.md" "$work/latest.json" "$out/"

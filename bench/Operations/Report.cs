@@ -13,7 +13,8 @@ public static class Report
     public const string Begin = "<!-- perf-table:begin -->";
     public const string End = "<!-- perf-table:end -->";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Readable in a diff: backquotes and quotes as they are, not \u0060.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static int Render(Options o)
     {
@@ -28,10 +29,14 @@ public static class Report
             ["machine"] = new JsonObject(machine.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
             ["operations"] = JsonSerializer.SerializeToNode(ops.Select(m => new
             {
-                m.Id, m.What, ds01_ms = Math.Round(m.Ds01Ms, 3), baseline = m.Baseline, baseline_ms = m.BaselineMs is { } b ? Math.Round(b, 3) : (double?)null,
-                ratio = m.BaselineMs is { } c && c > 0 ? Math.Round(m.Ds01Ms / c, 3) : (double?)null, m.Runs, m.Note,
+                id = m.Id, what = m.What, ds01_ms = Math.Round(m.Ds01Ms, 3), baseline = m.Baseline, baseline_ms = m.BaselineMs is { } b ? Math.Round(b, 3) : (double?)null,
+                ratio = m.BaselineMs is { } c && c > 0 ? Math.Round(m.Ds01Ms / c, 3) : (double?)null, runs = m.Runs, note = m.Note,
             })),
-            ["inprocess"] = inprocess.DeepClone(),
+            ["inprocess"] = JsonSerializer.SerializeToNode(inprocess.Select(b => new
+            {
+                @class = (string?)b!["Class"], method = (string?)b["Method"], parameters = (string?)b["Parameters"], mean_ns = (double?)b["MeanNs"],
+                median_ns = (double?)b["MedianNs"], allocated_bytes = (long?)b["AllocatedBytes"], success = (bool?)b["Success"],
+            })),
             ["reference"] = JsonSerializer.SerializeToNode(ReferenceDs01.Select(r => new { containers = r.Containers, seconds = r.Seconds })),
         };
         File.WriteAllText(Path.Combine(dir, "latest.json"), json.ToJsonString(Indented) + "\n");

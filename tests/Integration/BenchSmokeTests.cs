@@ -7,8 +7,8 @@ namespace Ds01.Tests.Integration;
 
 /// <summary>
 /// bench/run-all.sh --smoke end to end (its own dockerd, ds01d, a temporary account, one iteration of everything),
-/// so the benchmark suite cannot rot. Speed is not asserted: only that every measurement ran and was reported,
-/// and that a smoke run leaves README.md alone.
+/// so the benchmark suite cannot rot. Speed is not asserted: only that every measurement ran and was reported, that
+/// --update-readme rewrites exactly the table between the markers (of a copy here), and that README.md stays as it is.
 /// </summary>
 public class BenchSmokeTests
 {
@@ -24,10 +24,14 @@ public class BenchSmokeTests
         var readme = Path.Combine(RepoPaths.Root, "README.md");
         var readmeBefore = File.ReadAllText(readme);
         var outDir = Path.Combine(Path.GetTempPath(), "ds01-bench-smoke-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(outDir);
+        var copy = Path.Combine(outDir, "README.copy.md");
+        const string before = "# Title\n\ntext before\n\n<!-- perf-table:begin -->\nold table\n<!-- perf-table:end -->\n\ntext after\n";
+        File.WriteAllText(copy, before);
         try
         {
             var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
-            foreach (var a in new[] { Path.Combine(RepoPaths.Root, "bench", "run-all.sh"), "--smoke", "--no-build", "--out", outDir }) psi.ArgumentList.Add(a);
+            foreach (var a in new[] { Path.Combine(RepoPaths.Root, "bench", "run-all.sh"), "--smoke", "--no-build", "--out", outDir, "--update-readme", "--readme", copy }) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             var err = p.StandardError.ReadToEndAsync();
             var stdout = p.StandardOutput.ReadToEndAsync();
@@ -44,7 +48,7 @@ public class BenchSmokeTests
             var root = json.RootElement;
             Assert.Equal("smoke", root.GetProperty("machine").GetProperty("mode").GetString());
             Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("machine").GetProperty("dockerd").GetString()), "no dockerd version recorded");
-            var ops = root.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("Id").GetString()!);
+            var ops = root.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("id").GetString()!);
             Assert.Equal(Operations.Order(), ops.Keys.Order());
             foreach (var (id, o) in ops)
             {
@@ -54,14 +58,19 @@ public class BenchSmokeTests
             }
             var inprocess = root.GetProperty("inprocess").EnumerateArray().ToList();
             Assert.Equal(11, inprocess.Count); // 4 limit resolutions, slot choice at 4 sizes, label parsing, 2 event reads
-            Assert.All(inprocess, b => Assert.True(b.GetProperty("Success").GetBoolean() && b.GetProperty("MeanNs").GetDouble() > 0,
-                $"{b.GetProperty("Class")}.{b.GetProperty("Method")} did not run"));
+            Assert.All(inprocess, b => Assert.True(b.GetProperty("success").GetBoolean() && b.GetProperty("mean_ns").GetDouble() > 0,
+                $"{b.GetProperty("class")}.{b.GetProperty("method")} did not run"));
 
             var md = File.ReadAllText(Path.Combine(outDir, "latest.md"));
             Assert.Contains("<!-- perf-table:begin -->", md);
             Assert.Contains("<!-- perf-table:end -->", md);
             Assert.Contains("Smoke run", md);
             Assert.Equal(readmeBefore, File.ReadAllText(readme));
+            var rewritten = File.ReadAllText(copy);
+            Assert.StartsWith("# Title\n\ntext before\n\n<!-- perf-table:begin -->\n", rewritten);
+            Assert.EndsWith("<!-- perf-table:end -->\n\ntext after\n", rewritten);
+            Assert.DoesNotContain("old table", rewritten);
+            Assert.Contains("| `Get-Ds01Container` (module loaded), 5 containers |", rewritten);
         }
         finally
         {
