@@ -163,7 +163,7 @@ public static class Measure
                 var name = $"bc{seq++:D3}";
                 var tag = $"{name}._.{owner.Uid}";
                 made.Add(tag);
-                var ms = Time(() => Invoke(rs, $"New-Ds01Container -Name {name} -Image '{fastImage}' -Project {project} -GpuCount 0"));
+                var ms = Time(() => Invoke(rs, "New-Ds01Container", ("Name", name), ("Image", fastImage), ("Project", project), ("GpuCount", 0)));
                 if (template is null)
                     template = DockerCreateArgs((await engine.InspectContainerAsync(tag, CancellationToken.None))
                         ?? throw new InvalidOperationException($"New-Ds01Container made no {tag}"));
@@ -305,13 +305,15 @@ public static class Measure
         return sw.Elapsed.TotalMilliseconds;
     }
 
-    private static IList<System.Management.Automation.PSObject> Invoke(Runspace rs, string script)
+    /// <summary>One cmdlet in the loaded runspace, parameters bound as values (never parsed as script).</summary>
+    private static IList<System.Management.Automation.PSObject> Invoke(Runspace rs, string command, params (string Name, object Value)[] parameters)
     {
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = rs;
-        ps.AddScript(script);
+        ps.AddCommand(command);
+        foreach (var (n, v) in parameters) ps.AddParameter(n, v);
         var r = ps.Invoke();
-        if (ps.HadErrors) throw new InvalidOperationException($"{script}: {string.Join("; ", ps.Streams.Error)}");
+        if (ps.HadErrors) throw new InvalidOperationException($"{command}: {string.Join("; ", ps.Streams.Error)}");
         return r;
     }
 
