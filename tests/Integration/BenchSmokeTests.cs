@@ -10,8 +10,11 @@ namespace Ds01.Tests.Integration;
 /// so the benchmark suite cannot rot. Speed is not asserted: only that every measurement ran and was reported, that
 /// --update-readme rewrites exactly the table between the markers (of a copy here), and that README.md stays as it is.
 /// </summary>
+[Collection(Name)]
 public class BenchSmokeTests
 {
+    public const string Name = "bench smoke (alone)";
+
     [DllImport("libc")] private static extern uint geteuid();
 
     private static readonly string[] Operations =
@@ -80,3 +83,10 @@ public class BenchSmokeTests
 
     private static string Tail(string s) => s.Length <= 6000 ? s : s[^6000..];
 }
+
+/// <summary>
+/// Runs after the parallel collections, alone: the smoke run's second dockerd, BenchmarkDotNet and cold pwsh
+/// processes would otherwise load a 2-core machine under the other tests' generous but finite waits.
+/// </summary>
+[CollectionDefinition(BenchSmokeTests.Name, DisableParallelization = true)]
+public class BenchSmokeCollection { }
