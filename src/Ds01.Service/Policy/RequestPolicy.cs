@@ -351,9 +351,18 @@ internal sealed class RequestPolicy
 
     private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
     {
-        if (admitted.Limits.MaxContainers is not { } max) return;
         var all = await _engine.Value.ListContainersAsync(null, ct).ConfigureAwait(false);
-        var mine = all.Count(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid));
+        var tags = all.Where(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid))
+            .Select(x => x.Names.First().TrimStart('/')).ToList();
+        // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
+        var name = ContainerNaming.ParseTag(admitted.Tag).Name;
+        if (!admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal) &&
+            tags.Select(t => ContainerNaming.ParseTag(t).Name).FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
+                $"Use '{twin}' itself, or a name that differs by more than case.");
+        if (admitted.Limits.MaxContainers is not { } max) return;
+        var mine = tags.Count;
         if (mine >= max)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {max}.", admitted.Tag,
                 "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
