@@ -95,16 +95,27 @@ static async Task RunAsync(ServiceOptions options)
         if (status is not null) k.Listen(status);
     });
     var app = builder.Build();
-    try
+    // Binds of containers removed behind ds01d's back (docker run --rm, an admin on dockerd's socket): at start-up and every 10 minutes.
+    async Task SweepBinds()
     {
-        using var sweep = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var removed = await app.Services.GetRequiredService<RequestPolicy>().SweepBindsAsync(sweep.Token);
-        if (removed > 0) app.Logger.LogInformation("removed {Count} bind directories no container uses", removed);
+        try
+        {
+            using var sweep = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var removed = await app.Services.GetRequiredService<RequestPolicy>().SweepBindsAsync(sweep.Token);
+            if (removed > 0) app.Logger.LogInformation("removed {Count} bind directories no container uses", removed);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or Ds01Exception or UnauthorizedAccessException)
+        {
+            app.Logger.LogWarning("could not sweep unused bind directories: {Message}", e.Message);
+        }
     }
-    catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or Ds01Exception or UnauthorizedAccessException)
+    await SweepBinds();
+    _ = Task.Run(async () =>
     {
-        app.Logger.LogWarning("could not sweep unused bind directories: {Message}", e.Message);
-    }
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(10));
+        try { while (await timer.WaitForNextTickAsync(app.Lifetime.ApplicationStopping)) await SweepBinds(); }
+        catch (OperationCanceledException) { }
+    });
     if (options.StatusListen is not null) StatusEndpoints.Map(app, options);
     await app.StartAsync();
     // Anyone may connect; who they are comes from SO_PEERCRED, not from the socket's mode.

@@ -112,6 +112,21 @@ public class ServiceRulesTests
         Assert.Null(JsonFields.Obj(none.Body, "Labels")!["ds01.bind.0"]);
     }
 
+    [Theory]
+    [InlineData("/run/ds01/binds/job._.1001.0a1b2c3d/0", "/run/ds01/binds/job._.1001.0a1b2c3d", 0)]
+    [InlineData("/run/ds01/binds/job._.1001.0a1b2c3d/12", "/run/ds01/binds/job._.1001.0a1b2c3d", 12)]
+    [InlineData("/run/ds01/binds/../etc/0", null, 0)]
+    [InlineData("/run/ds01/binds/job/0/x", null, 0)]
+    [InlineData("/run/ds01/binds/job/x", null, 0)]
+    [InlineData("/run/ds01/bindsX/job/0", null, 0)]
+    [InlineData("/home/alice/w", null, 0)]
+    public void Only_sources_of_the_form_binddir_name_index_are_the_services_own_binds(string source, string? dir, int index)
+    {
+        var parsed = new Ds01.Service.Binds.BindMounter("/run/ds01/binds", _ => { }).Parse(source);
+        Assert.Equal(dir, parsed?.Dir);
+        if (dir is not null) Assert.Equal(index, parsed!.Value.Index);
+    }
+
     [Fact]
     public void Root_with_binds_is_admitted_only_with_allow_sudo_and_then_only_for_idmapped_binds()
     {
