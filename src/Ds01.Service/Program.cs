@@ -1,6 +1,7 @@
 using Ds01.Core;
 using Ds01.Core.Identity;
 using Ds01.Service;
+using Ds01.Service.Binds;
 using Ds01.Service.Install;
 using Ds01.Service.Policy;
 using Ds01.Service.Proxy;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 const string Usage = """
-usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR] [--log DIR] [--status-listen 127.0.0.1:PORT]
+usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR] [--log DIR] [--status-listen 127.0.0.1:PORT] [--binds DIR]
        ds01d install [--root DIR] [--exec PATH] [--config DIR] [--no-systemctl]
        ds01d uninstall [--root DIR] [--no-systemctl]
 """;
@@ -66,6 +67,7 @@ static ServiceOptions ToServiceOptions(Dictionary<string, string?> o) => new()
     Docker = o.GetValueOrDefault("docker") ?? "unix:///var/run/docker.sock",
     Paths = new Ds01Paths(o.GetValueOrDefault("config") ?? "/etc/ds01", o.GetValueOrDefault("state") ?? "/var/lib/ds01", o.GetValueOrDefault("log") ?? "/var/log/ds01"),
     StatusListen = o.GetValueOrDefault("status-listen"),
+    Binds = o.GetValueOrDefault("binds") ?? ServiceOptions.DefaultBinds,
 };
 
 static async Task RunAsync(ServiceOptions options)
@@ -85,12 +87,35 @@ static async Task RunAsync(ServiceOptions options)
     builder.Services.AddSingleton<IIdentitySource, OsIdentitySource>();
     builder.Services.AddSingleton(new ConfigCache(options.Paths));
     builder.Services.AddSingleton<RequestPolicy>();
+    builder.Services.AddSingleton(sp => new BindMounter(options.Binds,
+        warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("ds01d").LogWarning("{Warning}", warning)));
     builder.WebHost.ConfigureKestrel(k =>
     {
         k.ListenUnixSocket(options.Socket, l => l.UseConnectionHandler<DockerApiConnectionHandler>());
         if (status is not null) k.Listen(status);
     });
     var app = builder.Build();
+    // Binds of containers removed behind ds01d's back (docker run --rm, an admin on dockerd's socket): at start-up and every 10 minutes.
+    async Task SweepBinds()
+    {
+        try
+        {
+            using var sweep = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var removed = await app.Services.GetRequiredService<RequestPolicy>().SweepBindsAsync(sweep.Token);
+            if (removed > 0) app.Logger.LogInformation("removed {Count} bind directories no container uses", removed);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or Ds01Exception or UnauthorizedAccessException)
+        {
+            app.Logger.LogWarning("could not sweep unused bind directories: {Message}", e.Message);
+        }
+    }
+    await SweepBinds();
+    _ = Task.Run(async () =>
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(10));
+        try { while (await timer.WaitForNextTickAsync(app.Lifetime.ApplicationStopping)) await SweepBinds(); }
+        catch (OperationCanceledException) { }
+    });
     if (options.StatusListen is not null) StatusEndpoints.Map(app, options);
     await app.StartAsync();
     // Anyone may connect; who they are comes from SO_PEERCRED, not from the socket's mode.

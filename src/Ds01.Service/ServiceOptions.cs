@@ -12,4 +12,7 @@ internal sealed class ServiceOptions
     public Ds01Paths Paths { get; init; } = new("/etc/ds01", "/var/lib/ds01", "/var/log/ds01");
     /// <summary>host:port of the optional status listener (/metrics and the status page); loopback only; null = off.</summary>
     public string? StatusListen { get; init; }
+    /// <summary>Where ds01d mounts the bind sources it checked (BindMounter); root's, nothing above it user-writable.</summary>
+    public string Binds { get; init; } = DefaultBinds;
+    public const string DefaultBinds = "/run/ds01/binds";
 }

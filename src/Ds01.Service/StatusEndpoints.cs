@@ -8,6 +8,8 @@ using Ds01.Core.Gpu;
 using Ds01.Core.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Ds01.Service.Binds;
+using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
 namespace Ds01.Service;
@@ -24,6 +26,7 @@ internal static class StatusEndpoints
     private static readonly Gauge Containers = Metrics.CreateGauge("ds01_containers", "Containers Ds01 or AIME made, by state.",
         new GaugeConfiguration { LabelNames = new[] { "state" } });
     private static readonly Gauge Queued = Metrics.CreateGauge("ds01_gpu_queue_length", "GPU requests waiting in the queue.");
+    private static readonly Gauge BindsIdmapped = Metrics.CreateGauge("ds01d_binds_idmapped", "1 while every bind ds01d mounted is idmapped (container root writes as 65534), 0 after a fallback to plain nosuid,nodev binds.");
 
     /// <summary>ADDRESS:PORT on a loopback address, or a specific error.</summary>
     public static IPEndPoint Parse(string listen)
@@ -38,10 +41,15 @@ internal static class StatusEndpoints
     }
 
     public sealed record Snapshot(IReadOnlyList<Ds01GpuSlot> Slots, IReadOnlyList<Ds01Container> Containers, IReadOnlyList<Ds01GpuAllocation> Queue,
-        DateTimeOffset At);
+        DateTimeOffset At)
+    {
+        /// <summary>How ds01d mounts binds (idmapped or the nosuid,nodev fallback), BindMounter.Describe.</summary>
+        public string? Binds { get; init; }
+    }
 
     public static void Map(WebApplication app, ServiceOptions options)
     {
+        var binds = app.Services.GetRequiredService<BindMounter>();
         async Task<Snapshot> Read(CancellationToken ct)
         {
             // As root, from the service's own config and state; nothing about the request changes what is read.
@@ -52,7 +60,7 @@ internal static class StatusEndpoints
             try { slots = await gpu.SlotStatesAsync(ct); }
             catch (Ds01Exception) { slots = Array.Empty<Ds01GpuSlot>(); } // no GPUs configured or nvidia-smi missing
             var containers = await new ContainerService(session, engine).ListAllAsync(ct);
-            return new Snapshot(slots, containers, gpu.QueuedAllocations(), DateTimeOffset.UtcNow);
+            return new Snapshot(slots, containers, gpu.QueuedAllocations(), DateTimeOffset.UtcNow) { Binds = binds.Describe() };
         }
 
         Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>
@@ -63,6 +71,7 @@ internal static class StatusEndpoints
             foreach (var state in Enum.GetValues<ContainerState>())
                 Containers.WithLabels(state.ToString().ToLowerInvariant()).Set(s.Containers.Count(x => x.State == state));
             Queued.Set(s.Queue.Count);
+            BindsIdmapped.Set(binds.IdmapProblem is null ? 1 : 0);
         });
         app.MapGet("/metrics", async (HttpContext http) =>
         {
@@ -103,6 +112,7 @@ internal static class StatusEndpoints
         foreach (var q in s.Queue) sb.Append($"<li>{E(q.User)} ({E(q.Container)})</li>");
         if (s.Queue.Count == 0) sb.Append("<li>none</li>");
         sb.Append("</ul>");
+        if (s.Binds is not null) sb.Append($"<p id=\"binds\">{E(s.Binds)}</p>");
         sb.Append($"<p>Updated: {s.At.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}</p></body></html>");
         return sb.ToString();
     }

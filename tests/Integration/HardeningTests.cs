@@ -123,6 +123,27 @@ public class HardeningTests
     }
 
     [Fact]
+    public void Two_racing_creates_of_names_that_differ_only_in_case_cannot_both_pass()
+    {
+        using var bed = new DockerTestBed();
+        var lower = bed.Name("race");
+        var upper = bed.Name("Race");
+        // The legacy path (busybox has no user setup: run + commit) keeps both creates in their unlocked preparation
+        // for a second or more, so both pass the early check; only the one under the allocation lock decides.
+        var processes = new[] { lower, upper }.Select(n => Ds01Cli.Start(bed.Env, null, "-c", $"New-Ds01Container {n} -Image {DockerTestBed.BusyboxImage} -GpuCount 0")).ToList();
+        var results = processes.Select((p, i) => Ds01Cli.Wait(p, new[] { i.ToString() })).ToList();
+        foreach (var p in processes) p.Dispose();
+        var made = new[] { lower, upper }.Where(n => bed.Inspect($"{n}._.{bed.Uid}") is not null).ToList();
+        Assert.True(made.Count == 1, $"made: {string.Join(", ", made)}; {string.Join(" | ", results.Select(r => r.Err))}");
+        var loser = results.Single(r => r.ExitCode != 0);
+        Assert.Contains("ContainerNameDiffersInCase", loser.Err);
+        // The loser's legacy commit was rolled back; the winner's is there (same naming, so the filter is right).
+        string Commit(string n) => DockerTestBed.DockerCli("images", "-q", "--filter", $"reference={DockerTestBed.BusyboxImage.Split(':')[0]}:{n}._.{bed.Uid}").Out.Trim();
+        Assert.NotEmpty(Commit(made[0]));
+        Assert.Empty(Commit(made[0] == lower ? upper : lower));
+    }
+
+    [Fact]
     public void Another_users_private_image_is_off_limits()
     {
         using var bed = new DockerTestBed();
@@ -297,6 +318,31 @@ public class GpuFaultTests
         Assert.Equal("0", bed.Inspect(bed.Tag("first"))!.Config!.Labels["ds01.gpu.slots"]);
         var holders = bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().Where(a => a.Slots == "0").ToList();
         Assert.Equal(first, Assert.Single(holders).Container);
+    }
+
+    [Fact]
+    public void A_forged_reservation_counts_only_for_the_account_that_owns_its_file_and_only_within_its_quota()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 2);
+        var reservations = new GpuReservations(bed.Config.StateDir);
+        void Forge(string tag, string user, string slot)
+        {
+            reservations.Reserve(tag, user, new[] { slot }, new[] { $"GPU-00000000-0000-4000-8000-00000000000{slot}" });
+            // Written by nobody (the kernel's owner of the file), whatever the file says.
+            using var chown = Process.Start("chown", ["65534:65534", Path.Combine(reservations.Directory, tag + ".json")])!;
+            chown.WaitForExit();
+            Assert.Equal(0, chown.ExitCode);
+        }
+        Forge("forged-games._.5", "games", "0");    // claims another account's hold: counts for nobody
+        Forge("forged-a._.65534", "nobody", "0");   // nobody's own: counts, against nobody's quota of 1 GPU
+        Forge("forged-b._.65534", "nobody", "1");   // past that quota: does not count
+
+        var holders = bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().ToList();
+        var only = Assert.Single(holders);
+        Assert.Equal(("nobody", "0"), (only.User, only.Slots));
+        // So the only one a forger held back is their own quota; everyone else still gets the other GPU.
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("after")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1").Errors);
+        Assert.Equal("1", bed.Inspect(bed.Tag("after"))!.Config!.Labels["ds01.gpu.slots"]);
     }
 
     [Fact]

@@ -47,6 +47,8 @@ public sealed class ServiceTestBed : IDisposable
             Directory.CreateDirectory(StateDir);
             File.SetUnixFileMode(StateDir, (UnixFileMode)0b111_000_000);
             Socket = Path.Combine(Root, "docker.sock");
+            // Under /run (root's, 0755) as in production, not under /tmp: nothing above it is user-writable.
+            BindsDir = $"/run/ds01-binds-{RunId}";
             WriteConfig(ConfigDir);
             File.WriteAllText(EventLog, "");
             File.SetUnixFileMode(EventLog, (UnixFileMode)0b110_100_100);
@@ -73,6 +75,8 @@ public sealed class ServiceTestBed : IDisposable
     public string StateDir { get; } = "";
     public string LogDir { get; } = "";
     public string Socket { get; } = "";
+    /// <summary>ds01d's --binds directory (BindMounter): the checked bind sources are mounted under it.</summary>
+    public string BindsDir { get; } = "";
     public string EventLog => Path.Combine(LogDir, "events.jsonl");
     public StringWriter ServiceLog { get; } = null!;
 
@@ -103,6 +107,8 @@ public sealed class ServiceTestBed : IDisposable
             "defaults:\n  cpu_limit: 1\n  memory_limit: 256M\n  shm_size: 64M\n  pids_limit: 200\n  max_containers: 6\n  gpu_limit: 1\n" +
             "groups:\n  students:\n    aggregate: { cpu: 32, memory: 256G }\n" +
             "allowed_mount_roots: [\"{home}\"]\n" +
+            // Bob may run containers as root (allow_sudo): ds01d allows that only on idmapped binds.
+            $"users:\n  {Bob.Name}:\n    allow_sudo: true\n" +
             // This sandbox's hard memlock limit is 8 MiB and dockerd cannot raise it; production keeps -1.
             "ulimits:\n  memlock: 8388608\n");
         File.WriteAllText(Path.Combine(dir, "gpu-config.yaml"), "attach: simulated\nlock_timeout_seconds: 30\ngpus:\n" + string.Concat(Enumerable.Range(0, 3)
@@ -113,7 +119,7 @@ public sealed class ServiceTestBed : IDisposable
     public Process StartService(string socket, out StringWriter log, params string[] extra)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { ServiceDll, "run", "--socket", socket, "--docker", DockerHost, "--config", ConfigDir, "--state", StateDir, "--log", LogDir })
+        foreach (var a in new[] { ServiceDll, "run", "--socket", socket, "--docker", DockerHost, "--config", ConfigDir, "--state", StateDir, "--log", LogDir, "--binds", BindsDir })
             psi.ArgumentList.Add(a);
         foreach (var a in extra) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
@@ -223,6 +229,20 @@ public sealed class ServiceTestBed : IDisposable
     /// <summary>Quota-conforming docker run options.</summary>
     public static readonly string[] Limits = { "--cpus", "1", "--memory", "128m", "--pids-limit", "100" };
 
+    /// <summary>Mount points under <see cref="BindsDir"/> (ds01d's binds of the checked sources).</summary>
+    public IReadOnlyList<string> BindMounts() => File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
+        .Where(m => m.StartsWith(BindsDir + "/", StringComparison.Ordinal)).ToList();
+
+    /// <summary>Containers removed straight through dockerd leave ds01d's binds: unmount them before anything is deleted, never deleting through a mount.</summary>
+    private void UnmountBinds()
+    {
+        if (BindsDir.Length == 0) return;
+        for (var i = 0; i < 5 && BindMounts().Count > 0; i++)
+            foreach (var m in BindMounts()) RunRoot("umount", "-l", m);
+        if (BindMounts().Count == 0 && Directory.Exists(BindsDir))
+            try { Directory.Delete(BindsDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
     public void Dispose()
     {
         try { Stop(_service); } catch (Exception) { }
@@ -245,6 +265,7 @@ public sealed class ServiceTestBed : IDisposable
             }
         }
         catch (Exception) { }
+        UnmountBinds();
         foreach (var a in _accounts) RunRoot("userdel", "-r", a);
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         Engine.Dispose();

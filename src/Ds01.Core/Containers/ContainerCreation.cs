@@ -83,15 +83,10 @@ public sealed class ContainerCreation
         var tag = ContainerNaming.Tag(request.Name, owner.Uid);
 
         var mine = await CountAsync(owner, ct).ConfigureAwait(false);
-        if (mine.Tags.Contains(tag) || await _docker.InspectContainerAsync(tag, ct).ConfigureAwait(false) is not null)
-            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"A container named '{request.Name}' already exists.", request.Name,
-                "Pick another name, or remove the old one with Remove-Ds01Container.");
-        // "thesis" and "Thesis" would be two containers sharing one workspace (the project is the lowercased name),
-        // and a name typed in the wrong case would act on the other one.
-        if (mine.Names.FirstOrDefault(n => string.Equals(n, request.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
-            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
-                $"You already have a container named '{twin}', which differs from '{request.Name}' only in case.", request.Name,
-                $"Use '{twin}' itself, or a name that differs by more than case.");
+        if (await _docker.InspectContainerAsync(tag, ct).ConfigureAwait(false) is not null)
+            throw Exists(request.Name);
+        // Fails fast here; the check under the lock in CommitAsync is the one that binds.
+        CheckNameFree(mine, tag, request.Name);
         CheckContainerLimit(mine.Count, limits, request.Name);
 
         var image = request.Image ?? ContainerNaming.ImageName(owner.Uid, project);
@@ -156,8 +151,11 @@ public sealed class ContainerCreation
             id = await _placement.PlaceAsync(prepared.Gpu, async assignment =>
             {
                 gpu = assignment;
-                // The early check only fails fast; this one, under the lock, is the one that binds.
-                CheckContainerLimit((await CountAsync(owner, ct).ConfigureAwait(false)).Count, prepared.Limits, prepared.Request.Name);
+                // The early checks only fail fast; these, under the lock, are the ones that bind: two racing creates of
+                // "thesis" and "Thesis" (or past max_containers) cannot both pass.
+                var mine = await CountAsync(owner, ct).ConfigureAwait(false);
+                CheckNameFree(mine, prepared.Spec.Tag, prepared.Request.Name);
+                CheckContainerLimit(mine.Count, prepared.Limits, prepared.Request.Name);
                 if (assignment is not null) _placement.Apply(assignment, parameters);
                 // The image's own NVIDIA_VISIBLE_DEVICES (CUDA images set "all") would hand a CPU-only container every GPU.
                 else parameters.Env.Add("NVIDIA_VISIBLE_DEVICES=void");
@@ -208,6 +206,22 @@ public sealed class ContainerCreation
         var now = _session.Clock.GetUtcNow();
         var mine = all.Select(c => ContainerMapper.FromList(c, now)).Where(c => ContainerService.OwnedBy(c, owner)).ToList();
         return (mine.Count, mine.Select(c => c.Tag).ToHashSet(StringComparer.Ordinal), mine.Select(c => c.Name).ToList());
+    }
+
+    private static Ds01Exception Exists(string name) => new(Ds01ErrorKind.AlreadyExists, "ContainerExists", $"A container named '{name}' already exists.", name,
+        "Pick another name, or remove the old one with Remove-Ds01Container.");
+
+    /// <summary>
+    /// The name is not taken, not even in another case: "thesis" and "Thesis" would be two containers sharing one
+    /// workspace (the project is the lowercased name), and a name typed in the wrong case would act on the other one.
+    /// </summary>
+    private static void CheckNameFree((int Count, HashSet<string> Tags, IReadOnlyList<string> Names) mine, string tag, string name)
+    {
+        if (mine.Tags.Contains(tag)) throw Exists(name);
+        if (mine.Names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                $"You already have a container named '{twin}', which differs from '{name}' only in case.", name,
+                $"Use '{twin}' itself, or a name that differs by more than case.");
     }
 
     private static void CheckContainerLimit(int count, Ds01ResourceLimit limits, string name)

@@ -111,8 +111,11 @@ public sealed class ContainerService
     {
         if (c.Config?.Labels is not { } labels || !labels.TryGetValue(Labels.Managed, out var managed) || managed != "true") return;
         var mounts = new MountPolicy(_session.Config.ResourceLimits);
-        foreach (var source in (c.HostConfig?.Binds ?? new List<string>()).Select(b => b.Split(':')[0]))
+        foreach (var bound in (c.HostConfig?.Binds ?? new List<string>()).Select(b => b.Split(':')[0]))
         {
+            // Under ds01d the source is its own mount of the checked directory (BINDDIR/N); the user's path is in ds01.bind.N.
+            var source = labels.TryGetValue(Labels.BindDir, out var dir) && bound.StartsWith(dir + "/", StringComparison.Ordinal) &&
+                         labels.TryGetValue(Labels.BindPrefix + bound[(dir.Length + 1)..], out var original) ? original : bound;
             if (source.StartsWith("/", StringComparison.Ordinal)) mounts.Check(source, owner, $"mount '{source}' of '{ContainerNaming.ParseTag(c.Name).Name}'");
         }
     }

@@ -22,13 +22,20 @@ public sealed class GpuHoldingReader
     private readonly TimeProvider _clock;
 
     private readonly GpuReservations? _reservations;
+    private readonly Func<string, ReservationHolder?>? _holders;
+
+    /// <summary>The account a reservation names and its GPU quota.</summary>
+    public sealed record ReservationHolder(int Uid, double? GpuLimit);
 
     /// <param name="reservations">Slots of creates Docker has not answered yet (see GpuReservations); they hold too.</param>
-    public GpuHoldingReader(IContainerApi docker, TimeProvider clock, GpuReservations? reservations = null)
+    /// <param name="holders">Looks up the user a reservation names; with it, a reservation counts only when its file is that
+    /// user's (or root's) and only within that user's GPU quota, so a forged one hurts only whoever wrote it.</param>
+    public GpuHoldingReader(IContainerApi docker, TimeProvider clock, GpuReservations? reservations = null, Func<string, ReservationHolder?>? holders = null)
     {
         _docker = docker;
         _clock = clock;
         _reservations = reservations;
+        _holders = holders;
     }
 
     public async Task<IReadOnlyList<GpuHoldingInfo>> ReadAsync(IReadOnlyList<Ds01GpuSlot> slots, CancellationToken ct)
@@ -74,9 +81,20 @@ public sealed class GpuHoldingReader
         if (_reservations is not null)
         {
             var existing = all.SelectMany(c => c.Names ?? new List<string>()).Select(n => n.TrimStart('/')).ToHashSet(StringComparer.Ordinal);
-            foreach (var r in _reservations.Live(existing))
+            var used = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var h in result) used[h.Holding.User] = used.GetValueOrDefault(h.Holding.User) + h.Weight;
+            foreach (var r in _reservations.Live(existing).OrderBy(r => r.CreatedAt))
             {
                 var ids = HeldSlots(string.Join(",", r.Slots), string.Join(",", r.Uuids), slots);
+                if (_holders is not null)
+                {
+                    // Anyone may drop a file in the sticky directory: the kernel's owner must be the holder it names (or
+                    // root acting for them), and it counts against that holder's own quota, never past it.
+                    if (_holders(r.User) is not { } holder || (r.FileUid is { } fileUid && fileUid != 0 && fileUid != holder.Uid)) continue;
+                    var weight = Weight(ids, slots);
+                    if (holder.GpuLimit is { } limit && used.GetValueOrDefault(r.User) + weight > limit + SlotAllocator.Epsilon) continue;
+                    used[r.User] = used.GetValueOrDefault(r.User) + weight;
+                }
                 result.Add(new GpuHoldingInfo(new GpuHolding(r.Tag, r.User, ids, GpuHoldingState.Allocated, null), r.Tag,
                     string.Join(",", r.Uuids), r.CreatedAt, Weight(ids, slots)));
             }

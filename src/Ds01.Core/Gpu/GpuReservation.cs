@@ -5,7 +5,11 @@ namespace Ds01.Core.Gpu;
 
 /// <summary>Slots handed to a create that Docker has not yet confirmed or refused.</summary>
 public sealed record GpuReservation(string Tag, string User, IReadOnlyList<string> Slots, IReadOnlyList<string> Uuids, int Pid,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>Who owns the reservation's file (the kernel's word, unlike the User field anyone can write); null when not read from a file.</summary>
+    [JsonIgnore] public int? FileUid { get; init; }
+}
 
 /// <summary>
 /// A slot handed to a create stays taken until that create is known to have failed. The container's labels hold
@@ -86,11 +90,16 @@ public sealed class GpuReservations
     {
         try
         {
+            var fd = Posix.Open(file, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_NOFOLLOW);
+            if (fd < 0) return null;
+            FileStatus st;
+            try { st = Posix.Stat(fd); }
+            finally { Posix.Close(fd); }
             var r = JsonSerializer.Deserialize<GpuReservation>(Posix.ReadBoundedText(file, MaxFileBytes, noFollow: true), Json);
             if (r is null || string.IsNullOrEmpty(r.Tag) || string.IsNullOrEmpty(r.User) || r.Slots is null || r.Uuids is null ||
                 r.Slots.Count is 0 or > 64 || Path.GetFileNameWithoutExtension(file) != r.Tag)
                 return null;
-            return r;
+            return r with { FileUid = st.Uid };
         }
         catch (Exception e) when (e is JsonException or IOException or NotSupportedException or ArgumentException)
         {

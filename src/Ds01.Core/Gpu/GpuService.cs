@@ -24,7 +24,8 @@ public sealed class GpuService : IGpuPlacement
         _session = session;
         _docker = docker;
         Reservations = new GpuReservations(session.Paths.StateDir, session.Clock);
-        _reader = new GpuHoldingReader(docker, session.Clock, Reservations);
+        _reader = new GpuHoldingReader(docker, session.Clock, Reservations, name =>
+            session.Identities.FindByName(name) is { } holder ? new GpuHoldingReader.ReservationHolder(holder.Uid, session.LimitsFor(holder).GpuLimit) : null);
     }
 
     /// <summary>Slots of creates in flight; they stay taken until Docker has answered (a killed create may still land).</summary>

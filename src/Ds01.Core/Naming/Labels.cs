@@ -29,6 +29,9 @@ public static class Labels
     public const string GpuAllocated = "ds01.gpu.allocated";
     public const string GpuWeight = "ds01.gpu.weight";
     public const string GpuHoldMinutes = "ds01.gpu.hold_minutes";
+    /// <summary>ds01d's directory of a container's checked binds (BINDDIR/N); ds01.bind.N is the host path of bind N.</summary>
+    public const string BindDir = "ds01.bind_dir";
+    public const string BindPrefix = "ds01.bind.";
 
     public const string Aime = "aime.mlc";
     public const string AimeName = "aime.mlc.NAME";

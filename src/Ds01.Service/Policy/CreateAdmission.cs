@@ -6,13 +6,21 @@ using Ds01.Core.Configuration;
 using Ds01.Core.Containers;
 using Ds01.Core.Identity;
 using Ds01.Core.Naming;
+using Ds01.Service.Binds;
 using Ds01.Service.Proxy;
 using static Ds01.Service.Policy.JsonFields;
 
 namespace Ds01.Service.Policy;
 
 /// <summary>A containers/create that passed the checks that need no lock: the body to forward and what the lock must re-check.</summary>
-internal sealed record AdmittedCreate(JsonObject Body, string Tag, Ds01ResourceLimit Limits, IReadOnlyList<string> GpuDevices);
+internal sealed record AdmittedCreate(JsonObject Body, string Tag, Ds01ResourceLimit Limits, IReadOnlyList<string> GpuDevices)
+{
+    /// <summary>Where ds01d mounts the checked bind sources (null: the body keeps the user's paths).</summary>
+    public string? BindDir { get; init; }
+    public IReadOnlyList<BindSource> Binds { get; init; } = Array.Empty<BindSource>();
+    /// <summary>The container runs as uid 0 with host directories mounted (allow_sudo): only on idmapped binds.</summary>
+    public bool RootWithBinds { get; init; }
+}
 
 /// <summary>
 /// Admission of containers/create for a non-admin, as an admission controller does: the name and owner labels
@@ -29,7 +37,9 @@ internal static class CreateAdmission
     private static readonly string[] SafeNetworkModes = { "", "default", "bridge", "none" };
     private static readonly string[] SafeRuntimes = { "", "runc", "nvidia" };
 
-    public static AdmittedCreate Check(string? name, byte[] rawBody, UserIdentity user, ResourceLimitsConfig config)
+    /// <param name="bindDir">ds01d's directory for this container's binds (BindMounter.NewDirectory): bind sources are
+    /// rewritten to BINDDIR/N and the checked paths kept in ds01.bind.N labels; null leaves the body's paths.</param>
+    public static AdmittedCreate Check(string? name, byte[] rawBody, UserIdentity user, ResourceLimitsConfig config, string? bindDir = null)
     {
         var tag = CheckTag(name, user);
         var body = ParseObject(rawBody, "create");
@@ -76,8 +86,9 @@ internal static class CreateAdmission
         CheckHostReach(body, host, tag);
 
         var limits = LimitResolver.Resolve(config, user.Name, user.Groups);
-        var hasMounts = CheckMounts(host, user, config);
-        CheckUser(body, user, hasMounts, tag);
+        var binds = CheckMounts(host, user, config, bindDir);
+        var hasMounts = binds.Count > 0;
+        var root = CheckUser(body, user, hasMounts, limits.AllowSudo && bindDir is not null, tag);
         ApplyLimits(host, limits, tag);
         CheckCgroupParent(host, limits, user, tag);
 
@@ -89,8 +100,9 @@ internal static class CreateAdmission
             Set(host, "SecurityOpt", secOpts);
         }
         InjectOwnerLabels(body, user);
+        LabelBinds(body, bindDir, binds);
         var gpu = GpuDevices(body, host);
-        return new AdmittedCreate(body, tag, limits, gpu);
+        return new AdmittedCreate(body, tag, limits, gpu) { BindDir = bindDir is null || binds.Count == 0 ? null : bindDir, Binds = binds, RootWithBinds = root };
     }
 
     private static readonly string[] SafeLogDrivers = { "", "json-file", "local", "none" };
@@ -158,20 +170,31 @@ internal static class CreateAdmission
         labels[Labels.UserId] ??= user.Uid.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Every bind and bind mount must resolve, on the host, under the caller's allowed roots; named volumes are for admins.</summary>
-    private static bool CheckMounts(JsonObject host, UserIdentity user, ResourceLimitsConfig config)
+    /// <summary>
+    /// Every bind and bind mount must resolve, on the host, under the caller's allowed roots; named volumes are for
+    /// admins. With a bind directory, each source becomes BINDDIR/N, where ds01d mounts the directory it opened
+    /// without links (BindMounter), so what Docker mounts is what was checked.
+    /// </summary>
+    private static List<BindSource> CheckMounts(JsonObject host, UserIdentity user, ResourceLimitsConfig config, string? bindDir)
     {
         var policy = new MountPolicy(config);
-        var any = false;
-        foreach (var bind in Strings(host, "Binds"))
-        {
-            var source = bind.Split(':')[0];
-            if (!source.StartsWith('/'))
-                throw Deny.Forbidden("VolumesNotAllowed", $"The named volume '{source}' is not allowed under ds01d (volumes are for admins).", source,
-                    "Bind a directory under your allowed roots instead.");
-            policy.Check(source, user, "bind source");
-            any = true;
-        }
+        var binds = new List<BindSource>();
+        if (Arr(host, "Binds") is { } bindList)
+            for (var i = 0; i < bindList.Count; i++)
+            {
+                var bind = bindList[i] is JsonValue v && v.TryGetValue<string>(out var text) ? text
+                    : throw Deny.BadRequest("InvalidRequestField", "'Binds' must be a list of strings.", "Binds");
+                var parts = bind.Split(':');
+                var source = parts[0];
+                if (!source.StartsWith('/'))
+                    throw Deny.Forbidden("VolumesNotAllowed", $"The named volume '{source}' is not allowed under ds01d (volumes are for admins).", source,
+                        "Bind a directory under your allowed roots instead.");
+                var real = policy.Check(source, user, "bind source");
+                var readOnly = parts.Length > 2 && parts[2].Split(',').Contains("ro");
+                var index = binds.Count;
+                binds.Add(new BindSource(index, real, readOnly));
+                if (bindDir is not null) bindList[i] = BindMounter.Target(bindDir, index) + bind[source.Length..];
+            }
         foreach (var node in Arr(host, "Mounts") ?? new JsonArray())
         {
             if (node is not JsonObject mount) throw Deny.BadRequest("InvalidRequestField", "'Mounts' must be a list of objects.", "Mounts");
@@ -180,23 +203,39 @@ internal static class CreateAdmission
             if (type != "bind")
                 throw Deny.Forbidden("VolumesNotAllowed", $"A mount of type '{type}' is not allowed under ds01d.", type, "Use a bind of a directory under your allowed roots.");
             var source = Str(mount, "Source") ?? "";
-            policy.Check(source, user, "mount source");
-            any = true;
+            var real = policy.Check(source, user, "mount source");
+            var index = binds.Count;
+            binds.Add(new BindSource(index, real, Bool(mount, "ReadOnly")));
+            if (bindDir is not null) Set(mount, "Source", BindMounter.Target(bindDir, index));
         }
-        return any;
+        return binds;
+    }
+
+    /// <summary>ds01.bind.N (the checked host path) and ds01.bind_dir come from ds01d alone: whatever the request says is dropped.</summary>
+    private static void LabelBinds(JsonObject body, string? bindDir, IReadOnlyList<BindSource> binds)
+    {
+        var labels = Obj(body, "Labels")!;
+        foreach (var key in labels.Select(p => p.Key).Where(k => k == Labels.BindDir || k.StartsWith(Labels.BindPrefix, StringComparison.Ordinal)).ToList())
+            labels.Remove(key);
+        if (bindDir is null || binds.Count == 0) return;
+        labels[Labels.BindDir] = bindDir;
+        foreach (var b in binds) labels[Labels.BindPrefix + b.Index.ToString(CultureInfo.InvariantCulture)] = b.Path;
     }
 
     /// <summary>With host directories mounted, the container must run as the caller, so files it writes there are theirs.</summary>
-    private static void CheckUser(JsonObject body, UserIdentity user, bool hasMounts, string tag)
+    /// <returns>true when the container runs as root with binds, which <paramref name="rootAllowed"/> (allow_sudo, binds through ds01d) permits only on idmapped binds.</returns>
+    private static bool CheckUser(JsonObject body, UserIdentity user, bool hasMounts, bool rootAllowed, string tag)
     {
-        if (!hasMounts) return;
+        if (!hasMounts) return false;
         var u = (Str(body, "User") ?? "").Trim();
         var parts = u.Split(':');
+        if (rootAllowed && parts.Length <= 2 && parts[0] is "0" or "root" && (parts.Length == 1 || parts[1] is "0" or "root")) return true;
         var uidOk = parts[0] == user.Uid.ToString(CultureInfo.InvariantCulture) || parts[0] == user.Name;
         var gidOk = parts.Length == 1 || parts[1] == user.Gid.ToString(CultureInfo.InvariantCulture);
         if (!uidOk || !gidOk || parts.Length > 2)
             throw Deny.Forbidden("ContainerUserNotYours", $"A container with host directories mounted must run as you ({user.Uid}:{user.Gid}), not as '{(u.Length == 0 ? "the image's user" : u)}'.", tag,
                 $"Pass --user {user.Uid}:{user.Gid} (New-Ds01Container does).");
+        return false;
     }
 
     /// <summary>A limit the request leaves out becomes the quota (as a mutating admission controller would); one above it is refused.</summary>

@@ -3,11 +3,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Ds01.Core;
+using Ds01.Core.Containers;
 using Ds01.Core.Docker;
 using Ds01.Core.Events;
 using Ds01.Core.Gpu;
 using Ds01.Core.Identity;
 using Ds01.Core.Naming;
+using Ds01.Service.Binds;
 using Ds01.Service.Proxy;
 
 namespace Ds01.Service.Policy;
@@ -27,10 +29,12 @@ internal sealed class RequestPolicy
     private readonly IIdentitySource _identities;
     private readonly EventLog _events;
     private readonly Lazy<DockerEngine> _engine;
+    private readonly BindMounter _binds;
 
-    public RequestPolicy(ServiceOptions options, Upstream docker, IIdentitySource identities)
+    public RequestPolicy(ServiceOptions options, Upstream docker, IIdentitySource identities, BindMounter binds)
     {
         _options = options;
+        _binds = binds;
         _docker = docker;
         _identities = identities;
         _events = new EventLog(options.Paths.EventLogFile, "ds01d");
@@ -53,7 +57,16 @@ internal sealed class RequestPolicy
             {
                 if (!c.IsAdmin && r.QueryFlag("link")) throw Deny.AdminsOnly(r);
                 var owner = await OwnerAsync(s[1], c, ct).ConfigureAwait(false);
-                return Logged(c, owner, "container.remove", 204);
+                var dirs = (await BindsOfAsync(s[1], ct).ConfigureAwait(false)).Binds.Select(b => b.Dir).Distinct().ToList();
+                var logged = Logged(c, owner, "container.remove", 204);
+                return new Verdict
+                {
+                    After = status =>
+                    {
+                        logged.After!(status);
+                        if (status == 204) foreach (var d in dirs) _binds.Remove(d);
+                    },
+                };
             }
             if (s.Count >= 3) return await ContainerActionAsync(r, c, body, ct).ConfigureAwait(false);
         }
@@ -151,6 +164,7 @@ internal sealed class RequestPolicy
                 throw Deny.Forbidden("ExecUserNotYours", $"An exec as '{user}' is not allowed under ds01d; it runs as the container's user.", id, "Leave out --user.");
             return Verdict.Pass;
         }
+        if (action is "start" or "restart") await EnsureBindsAsync(id, c, ct).ConfigureAwait(false);
         return action switch
         {
             "start" => Logged(c, owner, "container.start", 204),
@@ -180,7 +194,8 @@ internal sealed class RequestPolicy
         if (c.IsAdmin) return Logged(c, new Owner(r.QueryValue("name") ?? "", ContainerNaming.ParseTag(r.QueryValue("name") ?? "").Uid, null), "container.create", 201);
         var user = RequireAccount(c);
         var config = RequireConfig(c);
-        var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config);
+        var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config,
+            _binds.NewDirectory((r.QueryValue("name") ?? "").TrimStart('/')));
         // The service's own session (root, its own config and state dir): its placement owns the allocation lock.
         var session = new Ds01Session(_options.Paths, _identities);
         var placement = new GpuService(session, _engine.Value);
@@ -197,12 +212,37 @@ internal sealed class RequestPolicy
             Body = System.Text.Encoding.UTF8.GetBytes(admitted.Body.ToJsonString()),
             // Inside the placement's hold of the lock (the same lock file the service's own creates use; users cannot
             // open the service's state dir): count containers, check the named slots, then forward the create.
-            Around = forward => placement.PlaceAsync<int>(null, async _ =>
+            Around = async forward =>
             {
-                await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
-                if (gpuSlots.Count > 0) await CheckGpuAsync(user, admitted, inventory, gpuSlots, ct).ConfigureAwait(false);
-                return await forward().ConfigureAwait(false);
-            }, ct),
+                // The checked directories, opened without links and mounted where the rewritten body points.
+                if (admitted.BindDir is { } dir)
+                {
+                    var idmapped = _binds.MountAll(dir, admitted.Binds, new MountPolicy(config).AllowedRoots(user), user);
+                    if (admitted.RootWithBinds && !idmapped)
+                    {
+                        _binds.Remove(dir);
+                        throw RootNeedsIdmap(admitted.Tag);
+                    }
+                }
+                int status;
+                try
+                {
+                    status = await placement.PlaceAsync<int>(null, async _ =>
+                    {
+                        await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
+                        if (gpuSlots.Count > 0) await CheckGpuAsync(user, admitted, inventory, gpuSlots, ct).ConfigureAwait(false);
+                        return await forward().ConfigureAwait(false);
+                    }, ct).ConfigureAwait(false);
+                }
+                catch (Ds01Exception)
+                {
+                    // Refused under the lock: nothing reached dockerd. (An I/O failure mid-forward keeps the mounts; ds01d's start-up sweep removes unused ones.)
+                    if (admitted.BindDir is { } d) _binds.Remove(d);
+                    throw;
+                }
+                if (status != 201 && admitted.BindDir is { } failed) _binds.Remove(failed);
+                return status;
+            },
             After = status =>
             {
                 if (status != 201) return;
@@ -215,11 +255,114 @@ internal sealed class RequestPolicy
         };
     }
 
+    private static Ds01Exception RootNeedsIdmap(string tag) => Deny.Forbidden("RootNeedsIdmappedBinds",
+        "A container running as root with host directories mounted needs idmapped binds (container root writing as 65534 on the host), and this server's file system cannot idmap them.", tag,
+        "Run as yourself (--user UID:GID; New-Ds01Container does), or ask an admin (ds01d's status page shows the bind mode).");
+
+    private sealed record BindRef(string Source, string Dir, int Index, bool ReadOnly);
+    private sealed record ContainerBinds(List<BindRef> Binds, Dictionary<string, string> Labels, string Tag, string User);
+
+    /// <summary>The container's bind sources that are ds01d's (BINDDIR/N), with its labels.</summary>
+    private async Task<ContainerBinds> BindsOfAsync(string id, CancellationToken ct)
+    {
+        var (_, doc) = await _docker.GetJsonAsync($"/containers/{Uri.EscapeDataString(id)}/json", ct).ConfigureAwait(false);
+        var result = new ContainerBinds(new List<BindRef>(), new Dictionary<string, string>(), id, "");
+        using (doc)
+        {
+            if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object) return result;
+            var root = doc.RootElement;
+            var tag = root.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? (n.GetString() ?? "").TrimStart('/') : id;
+            var labels = new Dictionary<string, string>();
+            var user = "";
+            if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object)
+            {
+                if (cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
+                    foreach (var p in l.EnumerateObject()) if (p.Value.ValueKind == JsonValueKind.String) labels[p.Name] = p.Value.GetString() ?? "";
+                if (cfg.TryGetProperty("User", out var u) && u.ValueKind == JsonValueKind.String) user = u.GetString() ?? "";
+            }
+            var binds = new List<BindRef>();
+            void Add(string source, bool ro)
+            {
+                if (_binds.Parse(source) is { } p) binds.Add(new BindRef(source, p.Dir, p.Index, ro));
+            }
+            if (root.TryGetProperty("HostConfig", out var host) && host.ValueKind == JsonValueKind.Object)
+            {
+                if (host.TryGetProperty("Binds", out var b) && b.ValueKind == JsonValueKind.Array)
+                    foreach (var x in b.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString() ?? ""))
+                    {
+                        var parts = x.Split(':');
+                        Add(parts[0], parts.Length > 2 && parts[2].Split(',').Contains("ro"));
+                    }
+                if (host.TryGetProperty("Mounts", out var m) && m.ValueKind == JsonValueKind.Array)
+                    foreach (var x in m.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object))
+                        if (x.TryGetProperty("Source", out var src) && src.ValueKind == JsonValueKind.String)
+                            Add(src.GetString() ?? "", x.TryGetProperty("ReadOnly", out var ro) && ro.ValueKind == JsonValueKind.True);
+            }
+            return new ContainerBinds(binds, labels, tag, user);
+        }
+    }
+
+    /// <summary>
+    /// Before a start: each of the container's binds that is not mounted (after a reboot or a ds01d restart; /run is
+    /// emptied) is mounted again from its ds01.bind.N label, re-checked against the owner's allowed roots and opened
+    /// without links exactly as at create.
+    /// </summary>
+    private async Task EnsureBindsAsync(string id, Caller c, CancellationToken ct)
+    {
+        var found = await BindsOfAsync(id, ct).ConfigureAwait(false);
+        foreach (var b in found.Binds)
+        {
+            if (BindMounter.IsMounted(b.Source)) continue;
+            if (!found.Labels.TryGetValue(Labels.BindDir, out var dir) || dir != b.Dir ||
+                !found.Labels.TryGetValue(Labels.BindPrefix + b.Index.ToString(CultureInfo.InvariantCulture), out var path))
+                throw Deny.Forbidden("BindSourceUnknown", $"Container '{found.Tag}' mounts '{b.Source}', whose host path ds01d did not record.", found.Tag,
+                    "Create the container again (New-Ds01Container).");
+            var owner = ContainerNaming.ParseTag(found.Tag).Uid is { } uid ? _identities.FindByUid(uid) : null;
+            if (owner is null)
+                throw Deny.Forbidden("UnknownAccount", $"The owner of '{found.Tag}' has no account on this machine.", found.Tag, "Ask an admin to check 'getent passwd'.");
+            var policy = new MountPolicy(RequireConfig(c));
+            var real = policy.Check(path, owner, "bind source");
+            var idmapped = _binds.Mount(b.Source, new BindSource(b.Index, real, b.ReadOnly), policy.AllowedRoots(owner), owner);
+            if (!idmapped && found.User.Split(':')[0] is "0" or "root")
+            {
+                _binds.Remove(b.Dir);
+                throw RootNeedsIdmap(found.Tag);
+            }
+        }
+    }
+
+    /// <summary>At start-up: bind directories no container refers to any more (removed behind ds01d's back) are unmounted and removed.</summary>
+    public async Task<int> SweepBindsAsync(CancellationToken ct)
+    {
+        var (status, doc) = await _docker.GetJsonAsync("/containers/json?all=1", ct).ConfigureAwait(false);
+        using (doc)
+        {
+            if (status != 200 || doc is null || doc.RootElement.ValueKind != JsonValueKind.Array) return 0;
+            var used = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var c in doc.RootElement.EnumerateArray())
+                if (c.TryGetProperty("Mounts", out var mounts) && mounts.ValueKind == JsonValueKind.Array)
+                    foreach (var m in mounts.EnumerateArray())
+                        if (m.TryGetProperty("Source", out var src) && src.ValueKind == JsonValueKind.String && _binds.Parse(src.GetString() ?? "") is { } p)
+                            used.Add(p.Dir);
+            // Young directories may belong to a create in flight in another ds01d.
+            return _binds.Sweep(used, TimeSpan.FromMinutes(5));
+        }
+    }
+
     private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
     {
-        if (admitted.Limits.MaxContainers is not { } max) return;
         var all = await _engine.Value.ListContainersAsync(null, ct).ConfigureAwait(false);
-        var mine = all.Count(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid));
+        var tags = all.Where(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid))
+            .Select(x => x.Names.First().TrimStart('/')).ToList();
+        // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
+        var name = ContainerNaming.ParseTag(admitted.Tag).Name;
+        if (!admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal) &&
+            tags.Select(t => ContainerNaming.ParseTag(t).Name).FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
+                $"Use '{twin}' itself, or a name that differs by more than case.");
+        if (admitted.Limits.MaxContainers is not { } max) return;
+        var mine = tags.Count;
         if (mine >= max)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {max}.", admitted.Tag,
                 "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");

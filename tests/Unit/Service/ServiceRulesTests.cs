@@ -87,6 +87,59 @@ public class ServiceRulesTests
         Assert.Equal("job._.1001", a.Tag);
     }
 
+    [Fact]
+    public void Bind_sources_are_rewritten_to_the_services_mounts_and_the_checked_paths_kept_in_labels_only_it_writes()
+    {
+        const string dir = "/run/ds01/binds/job._.1001.0a1b2c3d";
+        var body = "{\"User\":\"1001:1001\",\"Labels\":{\"ds01.bind.0\":\"/etc\",\"ds01.bind.7\":\"/\",\"ds01.bind_dir\":\"/tmp\"}," +
+                   "\"HostConfig\":{\"Binds\":[\"/home/alice/w/../w2:/workspace\",\"/home/alice/d:/data:ro\"]," +
+                   "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/home/alice/m\",\"Target\":\"/m\",\"ReadOnly\":true},{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]}}";
+        var a = CreateAdmission.Check("job._.1001", Encoding.UTF8.GetBytes(body), Alice, Config(), dir);
+        var host = JsonFields.Obj(a.Body, "HostConfig")!;
+        Assert.Equal(new[] { dir + "/0:/workspace", dir + "/1:/data:ro" }, JsonFields.Strings(host, "Binds"));
+        Assert.Equal(dir + "/2", JsonFields.Str(JsonFields.Arr(host, "Mounts")![0] as JsonObject, "Source"));
+        Assert.Equal(new[] { ("/home/alice/w2", false), ("/home/alice/d", true), ("/home/alice/m", true) }, a.Binds.Select(b => (b.Path, b.ReadOnly)));
+        var labels = JsonFields.Obj(a.Body, "Labels")!;
+        Assert.Equal(dir, labels["ds01.bind_dir"]!.GetValue<string>());
+        Assert.Equal("/home/alice/w2", labels["ds01.bind.0"]!.GetValue<string>());
+        Assert.Equal("/home/alice/m", labels["ds01.bind.2"]!.GetValue<string>());
+        Assert.Null(labels["ds01.bind.7"]); // the request's own ds01.bind* labels are dropped
+        Assert.Equal(dir, a.BindDir);
+
+        // Without binds there is nothing to mount, and forged labels are still dropped.
+        var none = CreateAdmission.Check("job._.1001", Encoding.UTF8.GetBytes("{\"Labels\":{\"ds01.bind.0\":\"/etc\"}}"), Alice, Config(), dir);
+        Assert.Null(none.BindDir);
+        Assert.Null(JsonFields.Obj(none.Body, "Labels")!["ds01.bind.0"]);
+    }
+
+    [Theory]
+    [InlineData("/run/ds01/binds/job._.1001.0a1b2c3d/0", "/run/ds01/binds/job._.1001.0a1b2c3d", 0)]
+    [InlineData("/run/ds01/binds/job._.1001.0a1b2c3d/12", "/run/ds01/binds/job._.1001.0a1b2c3d", 12)]
+    [InlineData("/run/ds01/binds/../etc/0", null, 0)]
+    [InlineData("/run/ds01/binds/job/0/x", null, 0)]
+    [InlineData("/run/ds01/binds/job/x", null, 0)]
+    [InlineData("/run/ds01/bindsX/job/0", null, 0)]
+    [InlineData("/home/alice/w", null, 0)]
+    public void Only_sources_of_the_form_binddir_name_index_are_the_services_own_binds(string source, string? dir, int index)
+    {
+        var parsed = new Ds01.Service.Binds.BindMounter("/run/ds01/binds", _ => { }).Parse(source);
+        Assert.Equal(dir, parsed?.Dir);
+        if (dir is not null) Assert.Equal(index, parsed!.Value.Index);
+    }
+
+    [Fact]
+    public void Root_with_binds_is_admitted_only_with_allow_sudo_and_then_only_for_idmapped_binds()
+    {
+        const string body = "{\"User\":\"0\",\"HostConfig\":{\"Binds\":[\"/home/alice/w:/w\"]}}";
+        Assert.Equal("ContainerUserNotYours", Refused(body).ErrorId);
+        Assert.Equal("ContainerUserNotYours", Assert.Throws<Ds01Exception>(() =>
+            CreateAdmission.Check("job._.1001", Encoding.UTF8.GetBytes(body), Alice, Config(), "/run/ds01/binds/x")).ErrorId);
+        var sudo = CreateAdmission.Check("job._.1001", Encoding.UTF8.GetBytes(body), Alice, Config("users:\n  alice:\n    allow_sudo: true\n"), "/run/ds01/binds/x");
+        Assert.True(sudo.RootWithBinds);
+        // Not through ds01d's own mounts (no bind directory): still refused.
+        Assert.Equal("ContainerUserNotYours", Refused(body, extra: "users:\n  alice:\n    allow_sudo: true\n").ErrorId);
+    }
+
     [Theory]
     [InlineData("{\"HostConfig\":{\"Privileged\":true}}", "PrivilegedNotAllowed")]
     [InlineData("{\"hostconfig\":{\"privileged\":true}}", "PrivilegedNotAllowed")]
