@@ -6,9 +6,16 @@ namespace Ds01.PowerShell;
 /// <summary>The Dockerfile parameters New-Ds01Dockerfile and Build-Ds01Image share (one definition, one behaviour).</summary>
 public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Left out at a terminal: asked for; in a script, a ProjectRequired error.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Project { get; set; } = "";
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (!MyInvocation.ExpectingInput) RequireValue(nameof(Project), "Project name");
+    }
 
     /// <summary>Catalog framework, e.g. Pytorch (Get-Ds01Framework lists them); not needed with -BaseImage.</summary>
     [Parameter(Position = 1)]

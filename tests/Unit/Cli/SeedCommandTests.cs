@@ -65,9 +65,23 @@ public class SeedArgumentsTests
     [InlineData("-g")]
     [InlineData("--")]
     [InlineData("--gpu;rm=1")]
-    [InlineData("--guided")]
+    [InlineData("--guided=yes")]
     public void What_cannot_be_run_is_a_usage_error(string arg) =>
         Assert.Throws<CliUsageException>(() => Parse("container-create", "x", arg));
+
+    [Theory]
+    [InlineData("container-create")]
+    [InlineData("container-start")]
+    [InlineData("container-stop")]
+    [InlineData("container-remove")]
+    [InlineData("container-attach")]
+    [InlineData("image-create")]
+    public void Guided_binds_the_cmdlets_Guided_switch(string command) =>
+        Assert.Equal(true, Parse(command, "--guided").Parameters["Guided"]);
+
+    [Fact]
+    public void Guided_on_a_command_without_a_guided_flow_is_a_usage_error() =>
+        Assert.Contains("--guided is not available", Assert.Throws<CliUsageException>(() => Parse("container-list", "--guided")).Message);
 
     [Fact]
     public void Every_seed_command_names_a_cmdlet_the_module_has_and_a_concept_topic_it_ships()

@@ -8,7 +8,7 @@ namespace Ds01.PowerShell.Cmdlets;
 [OutputType(typeof(Ds01Container))]
 public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
@@ -53,6 +53,17 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Explain each step first and ask for what is missing.</summary>
+    [Parameter]
+    public SwitchParameter Guided { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (Guided) RunGuided();
+        else if (!MyInvocation.ExpectingInput) RequireValue(nameof(Name), "Name for the new container");
+    }
 
     protected override void ProcessRecord()
     {
