@@ -29,7 +29,7 @@ public class SocketListEngineTests
                     "--label", $"{Labels.UserId}={uid}", .. extra, DockerTestBed.BusyboxImage, "sleep", "3600"]);
                 Assert.True(r.Code == 0, r.Err);
             }
-            Assert.Equal(0, DockerTestBed.DockerCli("start", plain).Code);
+            Assert.Equal(0, DockerTestBed.DockerCli("start", plain, gpu).Code);
             Assert.Equal(0, DockerTestBed.DockerCli("stop", "-t", "0", gpu).Code);
 
             using var quick = SocketListEngine.TryCreate();
