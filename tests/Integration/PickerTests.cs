@@ -56,3 +56,23 @@ public class PickerTests
         Assert.Empty(host.Script.Choices);
     }
 }
+
+/// <summary>Long work shows progress: waiting in the GPU queue, through a scripted host's Write-Progress.</summary>
+[Collection("engine")]
+public class ProgressTests
+{
+    [Fact]
+    public void Waiting_in_the_GPU_queue_is_shown_as_progress_until_it_ends()
+    {
+        using var bed = new DockerTestBed(simulatedGpus: 1, extraDefaults: "gpu_limit: unlimited");
+        Assert.Empty(bed.Run($"New-Ds01Container {bed.Name("holder")} -Image {DockerTestBed.BusyboxImage}").Errors);
+
+        var host = new ScriptedHost();
+        var r = host.Run($"New-Ds01Container {bed.Name("waiter")} -Image {DockerTestBed.BusyboxImage} -Wait -TimeoutSec 3", bed.Env);
+        Assert.Equal("GpuWaitTimeout", r.SingleError().FullyQualifiedErrorId.Split(',')[0]);
+        var waiting = host.Script.Progress.Where(p => p.Activity == "Waiting in the GPU queue").ToList();
+        Assert.NotEmpty(waiting);
+        Assert.Contains(bed.Tag("holder"), waiting[0].Status);
+        Assert.Equal(System.Management.Automation.ProgressRecordType.Completed, host.Script.Progress[^1].Type);
+    }
+}

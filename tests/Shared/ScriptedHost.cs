@@ -90,7 +90,11 @@ public sealed class ScriptedUI(Queue<string> answers) : PSHostUserInterface
     public override void WriteDebugLine(string message) { }
     public override void WriteVerboseLine(string message) { }
     public override void WriteWarningLine(string message) => Shown.Add("WARNING: " + message);
-    public override void WriteProgress(long sourceId, ProgressRecord record) { }
+    /// <summary>Each progress record written (Write-Progress), as activity and status.</summary>
+    public List<(string Activity, string Status, ProgressRecordType Type)> Progress { get; } = [];
+
+    public override void WriteProgress(long sourceId, ProgressRecord record) =>
+        Progress.Add((record.Activity, record.StatusDescription, record.RecordType));
 
     public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions)
     {

@@ -58,6 +58,30 @@ public abstract class Ds01Cmdlet : PSCmdlet, IDisposable
     }
 
     protected static T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Awaits work that may take long (a legacy commit, the GPU queue), showing Core's current activity
+    /// (Ds01Session.Activity) with Write-Progress from the pipeline thread while it lasts.
+    /// </summary>
+    protected T AwaitWithProgress<T>(Task<T> task)
+    {
+        ProgressRecord? shown = null;
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250)))
+        {
+            if (Session.Activity.Current is not { } now) continue;
+            var elapsed = Session.Clock.GetUtcNow() - now.Since;
+            shown ??= new ProgressRecord(2, now.Title, now.Status);
+            shown.Activity = now.Title;
+            shown.StatusDescription = $"{now.Status} ({(int)elapsed.TotalSeconds} s)";
+            WriteProgress(shown);
+        }
+        if (shown is not null)
+        {
+            shown.RecordType = ProgressRecordType.Completed;
+            WriteProgress(shown);
+        }
+        return task.GetAwaiter().GetResult();
+    }
     protected static void Await(Task task) => task.GetAwaiter().GetResult();
 
     /// <summary>Shows what the services said so far (warnings, notes as verbose), on the pipeline thread, in order.</summary>

@@ -72,7 +72,7 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
             var owner = Owner(User);
             var what = GpuCount > 0 || Gpu is not null ? $"Create container with {(Gpu is not null ? $"GPU {Gpu}" : $"{GpuCount} GPU slot(s)")}" : "Create CPU-only container";
             if (!ShouldProcess($"{Name} (owner {owner.Name})", what)) return;
-            var c = Await(Creation.RunAsync(new ContainerCreateRequest
+            var c = AwaitWithProgress(Creation.RunAsync(new ContainerCreateRequest
             {
                 Name = Name, Image = Image, Project = Project, Workspace = Workspace, DataPath = DataPath,
                 GpuCount = GpuCount, Gpu = Gpu, Wait = Wait,
