@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using Ds01.Core;
 using Ds01.Core.Containers;
+using Ds01.Core.Identity;
 
 namespace Ds01.PowerShell.Cmdlets;
 
@@ -9,7 +11,7 @@ namespace Ds01.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "Ds01Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveDs01ContainerCommand : Ds01ContainerTargetCmdlet
+public sealed class RemoveDs01ContainerCommand : Ds01ContainerBatchCmdlet<string?>
 {
     /// <summary>Stop a running container first instead of refusing.</summary>
     [Parameter]
@@ -24,14 +26,23 @@ public sealed class RemoveDs01ContainerCommand : Ds01ContainerTargetCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void ProcessRecord() => Try(() =>
+    protected override bool Confirm(string name, UserIdentity owner)
     {
-        var owner = Owner(User);
         // The name is checked before the prompt, so -WhatIf shows the image the save would really make.
         var image = SaveImage is null ? null : ContainerService.SaveImageReference(SaveImage, owner);
+        if (image is not null && QueuedCount > 0)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "SaveImageNeedsOneContainer",
+                $"-SaveImage {SaveImage} names one image, and more than one container was given; '{name}' was not removed.", name,
+                "Retire one container at a time with -SaveImage, or give each its own image name.");
         var action = (Stop ? "Stop and remove container" : "Remove container") + (image is null ? "" : $", saving it as image {image}");
-        if (!ShouldAct(Name, action, Force)) return;
-        var saved = Await(Containers.RemoveAsync(Name, owner, Stop, SaveImage, Cancellation));
-        if (saved is not null) Tell($"Saved {Name} as {saved}; start a new container from it with: Deploy-Ds01Container <name> -Image {saved}");
-    });
+        return ShouldAct(name, action, Force);
+    }
+
+    protected override Task<string?> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
+        Containers.RemoveAsync(name, owner, Stop, SaveImage, ct);
+
+    protected override void Completed(string name, string? saved)
+    {
+        if (saved is not null) Tell($"Saved {name} as {saved}; start a new container from it with: Deploy-Ds01Container <name> -Image {saved}");
+    }
 }
