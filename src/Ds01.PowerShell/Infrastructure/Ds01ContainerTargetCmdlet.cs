@@ -16,5 +16,6 @@ public abstract class Ds01ContainerTargetCmdlet : Ds01ContainerCmdlet
     /// <summary>Admins: the owner of the container; from the pipeline, the object's owner.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 }

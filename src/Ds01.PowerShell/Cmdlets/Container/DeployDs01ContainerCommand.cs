@@ -15,10 +15,12 @@ public sealed class DeployDs01ContainerCommand : Ds01ContainerCmdlet
     /// <summary>Image reference; default ds01-{uid}/{project}:latest.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     public string? Image { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string? Project { get; set; }
 
     [Parameter]
@@ -35,6 +37,7 @@ public sealed class DeployDs01ContainerCommand : Ds01ContainerCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(GpuSlotCompleter))]
     public string? Gpu { get; set; }
 
     [Parameter]
@@ -46,6 +49,7 @@ public sealed class DeployDs01ContainerCommand : Ds01ContainerCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>Enter a shell in the container once it runs (container-run).</summary>
