@@ -52,6 +52,15 @@ public static class GuidedFlows
                 "GpuCount", "How many GPUs", "1"),
         ],
         "The container is created with your CPU and memory limits fixed, a GPU slot is reserved for it, and nothing runs yet: start it with Start-Ds01Container."),
+        new("Deploy-Ds01Container", "Deploy a container: create and start it (step by step)",
+        [
+            new("What a container is", ContainerIs, "Name", "Name for the new container (letters, digits, - and _)"),
+            new("The image", ImageIs + " Leave it empty to use your project's image (ds01-<uid>/<name>:latest, made by Build-Ds01Image).",
+                "Image", "Image to start from", "your project image"),
+            new("The GPU", GpuHold + " Ask for 0 GPUs for a CPU-only container; the quota (Get-Ds01ResourceLimit) caps how many you may hold.",
+                "GpuCount", "How many GPUs", "1"),
+        ],
+        "The container is created with your limits and a GPU slot, then started in the background (with -Open, a shell opens in it)."),
         new("Start-Ds01Container", "Start a container (step by step)",
         [
             PickContainer,

@@ -17,6 +17,7 @@ public abstract class Ds01ContainerTargetCmdlet : Ds01ContainerCmdlet
     /// <summary>Admins: the owner of the container; from the pipeline, the object's owner.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>Explain each step first and ask for what is missing (Ds01.Core's GuidedFlows).</summary>

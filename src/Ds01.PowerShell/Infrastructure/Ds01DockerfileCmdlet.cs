@@ -9,6 +9,7 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     /// <summary>Left out at a terminal: asked for; in a script, a ProjectRequired error.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string Project { get; set; } = "";
 
     protected override void BeginProcessing()
@@ -20,6 +21,7 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     /// <summary>Catalog framework, e.g. Pytorch (Get-Ds01Framework lists them); not needed with -BaseImage.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FrameworkNameCompleter))]
     public string? Framework { get; set; }
 
     [Parameter]
@@ -52,6 +54,7 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     /// <summary>Admins: the user whose UID/GID and name the image is set up for.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>Generates the Dockerfile from the parameters; a catalog fallback arrives as a warning in the feedback.</summary>

@@ -38,12 +38,14 @@ public class SeedArgumentsTests
     }
 
     [Fact]
-    public void Retire_always_stops_and_deploy_pipes_into_start()
+    public void Retire_always_stops_and_saves_with_save_image_and_deploy_is_Deploy_Ds01Container()
     {
         Assert.Equal(true, Parse("container-retire", "x").Parameters["Stop"]);
-        var deploy = Parse("container-deploy", "x");
-        Assert.Equal(true, deploy.Parameters["PassThru"]);
-        Assert.Equal("Start-Ds01Container", deploy.Command.Then);
+        Assert.Equal("snap", Parse("container-retire", "x", "--save-image=snap").Parameters["SaveImage"]);
+        var deploy = Parse("container-deploy", "x", "--open");
+        Assert.Equal("Deploy-Ds01Container", deploy.Command.Cmdlet);
+        Assert.Equal(true, deploy.Parameters["Open"]);
+        Assert.Null(deploy.Command.Then);
     }
 
     [Theory]
@@ -71,6 +73,7 @@ public class SeedArgumentsTests
 
     [Theory]
     [InlineData("container-create")]
+    [InlineData("container-deploy")]
     [InlineData("container-start")]
     [InlineData("container-stop")]
     [InlineData("container-remove")]

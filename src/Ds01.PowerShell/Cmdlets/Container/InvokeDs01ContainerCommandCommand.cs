@@ -19,6 +19,7 @@ public sealed class InvokeDs01ContainerCommandCommand : Ds01ContainerCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>Explain each step first and ask for what is missing.</summary>

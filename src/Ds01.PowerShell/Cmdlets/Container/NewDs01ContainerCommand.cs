@@ -15,10 +15,12 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
     /// <summary>Image reference; default ds01-{uid}/{project}:latest.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     public string? Image { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string? Project { get; set; }
 
     [Parameter]
@@ -37,6 +39,7 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
     /// <summary>A specific slot ("0" or "2.1").</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(GpuSlotCompleter))]
     public string? Gpu { get; set; }
 
     /// <summary>Queue for a GPU (by priority, then arrival) instead of failing when none is free.</summary>
@@ -49,6 +52,7 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     [Parameter]
