@@ -47,7 +47,9 @@ public sealed record SeedArguments(
                         _ => throw new CliUsageException($"{command.Name}: --format takes table, json or simple, not '{value}'"),
                     };
                     continue;
-                case "guided" when value is null:
+                case "guided" when value is not null:
+                    throw new CliUsageException($"{command.Name}: --guided takes no value");
+                case "guided":
                     // The cmdlet's -Guided: the same steps and texts (Ds01.Core's GuidedFlows), asked through ds01's host.
                     if (Ds01.Core.Guidance.GuidedFlows.Find(command.Cmdlet) is null)
                         throw new CliUsageException($"{command.Name}: --guided is not available for this command; run '{command.Name} --help'");
