@@ -5,7 +5,8 @@
 BeforeAll {
     $repo = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
     $script:manifest = Join-Path $repo 'out/Ds01/Ds01.psd1'
-    $script:pwsh = (Get-Process -Id $PID).Path
+    # This pwsh itself (a dotnet global tool runs as "dotnet", so not the process path).
+    $script:pwsh = Join-Path $PSHOME 'pwsh'
 
     function Invoke-Child([string[]] $PwshArgs, [string] $Command) {
         $psi = [System.Diagnostics.ProcessStartInfo]::new($script:pwsh)
