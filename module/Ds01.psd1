@@ -12,6 +12,7 @@
     FormatsToProcess     = @('Ds01.format.ps1xml')
     CmdletsToExport      = @(
         'Build-Ds01Image'
+        'Deploy-Ds01Container'
         'Enter-Ds01Container'
         'Export-Ds01Metric'
         'Get-Ds01Container'

@@ -15,9 +15,11 @@ _ds01_containers() {  # state filter (Running, Stopped, ...) or empty for all
 
 _ds01_flags() {
   case "$1" in
-    container-create|container-deploy) echo "--gpu= --gpu-slot= --image= --project= --workspace= --data= --wait --timeout=" ;;
+    container-create) echo "--gpu= --gpu-slot= --image= --project= --workspace= --data= --wait --timeout=" ;;
+    container-deploy) echo "--gpu= --gpu-slot= --image= --project= --workspace= --data= --wait --timeout= --open --shell=" ;;
     container-stop) echo "--timeout= --kill --force" ;;
-    container-remove|container-retire) echo "--force" ;;
+    container-remove) echo "--stop --force" ;;
+    container-retire) echo "--save-image= --force" ;;
     container-list) echo "--all --state=" ;;
     container-stats) echo "--all" ;;
     container-run|container-attach) echo "--shell=" ;;

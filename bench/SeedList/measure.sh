@@ -19,27 +19,47 @@ for i in $(seq 1 "$count"); do
     --label ds01.managed=true --label ds01.user="$user" --label ds01.user_id="$uid" --label ds01.name="$tag-$i" "$image" >/dev/null
   names+=("$n")
 done
-trap 'docker rm -f "${names[@]}" >/dev/null' EXIT
+timing=$(mktemp)
+trap 'docker rm -f "${names[@]}" >/dev/null; rm -f "$timing"' EXIT
 
-median_ms() {   # command... -> median wall time in ms over $runs cold runs
-  local times=()
+median_ms() {   # command... -> "wall cpu": median wall time and median CPU time (user+sys) in ms over $runs cold runs
+  local walls=() cpus=()
   for _ in $(seq 1 "$runs"); do
-    local t0 t1
-    t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N)
-    times+=($(( (t1 - t0) / 1000000 )))
+    local out
+    # CPU time is what the machine's load hardly changes; wall time is what a person waits.
+    /usr/bin/time -o "$timing" -f "%e %U %S" "$@" >/dev/null 2>/dev/null
+    out=$(tail -1 "$timing")
+    walls+=($(awk '{printf "%d", $1 * 1000}' <<<"$out"))
+    cpus+=($(awk '{printf "%d", ($2 + $3) * 1000}' <<<"$out"))
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  local mw mc
+  mw=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  mc=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$mw $mc"
 }
 
 listed=$("$ds01" container-list --format=simple | grep -c "^$tag-" || true)
 [ "$listed" -eq "$count" ] || { echo "ds01 container-list showed $listed of $count containers" >&2; exit 1; }
 
-docker_ms=$(median_ms docker ps -a --format json)
-list_ms=$(median_ms "$ds01" container-list)
-version_ms=$(median_ms "$ds01" --version)
-engine_ms=$(median_ms "$ds01" -c 'Get-Ds01Container')
-echo "containers=$count runs=$runs (median, cold process each)"
-echo "docker ps -a --format json   ${docker_ms} ms"
-echo "ds01 container-list          ${list_ms} ms   ratio $(awk "BEGIN {printf \"%.1f\", $list_ms / $docker_ms}")x"
-echo "ds01 --version               ${version_ms} ms"
-echo "ds01 -c 'Get-Ds01Container'  ${engine_ms} ms   (through the engine)"
+# --version, --help and a plain container-list must not load the PowerShell engine (checked when strace is there).
+if command -v strace >/dev/null; then
+  for args in "--version" "--help" "container-list"; do
+    # shellcheck disable=SC2086
+    if strace -f -e trace=openat "$ds01" $args 2>&1 >/dev/null | grep -q 'System.Management.Automation.dll'; then
+      echo "ds01 $args loaded the PowerShell engine" >&2; exit 1
+    fi
+  done
+  echo "engine not loaded by: ds01 --version, ds01 --help, ds01 container-list (strace)"
+fi
+
+read -r docker_ms docker_cpu < <(median_ms docker ps -a --format json)
+read -r list_ms list_cpu < <(median_ms "$ds01" container-list)
+read -r version_ms version_cpu < <(median_ms "$ds01" --version)
+read -r engine_ms engine_cpu < <(median_ms "$ds01" -c 'Get-Ds01Container')
+ratio() { awk "BEGIN {printf \"%.1f\", $1 / $2}"; }
+echo "containers=$count runs=$runs (median, cold process each; load average $(cut -d' ' -f1 /proc/loadavg))"
+echo "                              wall      cpu"
+echo "docker ps -a --format json    ${docker_ms} ms  ${docker_cpu} ms"
+echo "ds01 container-list           ${list_ms} ms  ${list_cpu} ms   ratio $(ratio "$list_ms" "$docker_ms")x wall, $(ratio "$list_cpu" "$docker_cpu")x cpu"
+echo "ds01 --version                ${version_ms} ms  ${version_cpu} ms"
+echo "ds01 -c 'Get-Ds01Container'   ${engine_ms} ms  ${engine_cpu} ms   (through the engine)"

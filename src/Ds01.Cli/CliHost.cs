@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Security;
+using Spectre.Console;
 
 namespace Ds01.Cli;
 
@@ -11,9 +12,13 @@ namespace Ds01.Cli;
 /// (ShouldProcess at High impact, a missing mandatory parameter) fails fast when stdin is
 /// not a terminal instead of hanging a script, and asks a real question when it is.
 /// </summary>
-public sealed class CliHost(TextWriter output, TextWriter error, TextReader input, bool interactive) : PSHost
+/// <param name="terminal">
+/// stdin and stderr are the process's own terminal: pickers and questions use Spectre.Console's prompts (arrow keys,
+/// Enter) and long work shows a progress line. Tests pass writers and leave it off.
+/// </param>
+public sealed class CliHost(TextWriter output, TextWriter error, TextReader input, bool interactive, bool terminal = false) : PSHost
 {
-    private readonly CliHostUserInterface _ui = new(output, error, input, interactive);
+    private readonly CliHostUserInterface _ui = new(output, error, input, interactive, terminal);
 
     /// <summary>The code passed to <c>exit N</c> in the script, if it called exit.</summary>
     public int? ExitCode { get; private set; }
@@ -22,6 +27,16 @@ public sealed class CliHost(TextWriter output, TextWriter error, TextReader inpu
     public override Version Version { get; } = typeof(CliHost).Assembly.GetName().Version ?? new Version(0, 0);
     public override Guid InstanceId { get; } = Guid.NewGuid();
     public override PSHostUserInterface UI => _ui;
+
+    /// <summary>Tells Ds01's cmdlets (HostPrompts.CanPrompt) whether to ask or to fail at once.</summary>
+    public override PSObject PrivateData { get; } = WithCanPrompt(interactive);
+
+    private static PSObject WithCanPrompt(bool canPrompt)
+    {
+        var data = new PSObject();
+        data.Properties.Add(new PSNoteProperty("CanPrompt", canPrompt));
+        return data;
+    }
     public override CultureInfo CurrentCulture => CultureInfo.CurrentCulture;
     public override CultureInfo CurrentUICulture => CultureInfo.CurrentUICulture;
 
@@ -38,9 +53,18 @@ public sealed class CliHost(TextWriter output, TextWriter error, TextReader inpu
 }
 
 /// <summary>Host output and prompts. Warnings, verbose and debug lines go to stderr so stdout stays data.</summary>
-public sealed class CliHostUserInterface(TextWriter output, TextWriter error, TextReader input, bool interactive)
+public sealed class CliHostUserInterface(TextWriter output, TextWriter error, TextReader input, bool interactive, bool terminal = false)
     : PSHostUserInterface
 {
+    private IAnsiConsole? _ansi;
+
+    /// <summary>Spectre.Console on stderr, so stdout stays the command's data.</summary>
+    private IAnsiConsole Ansi => _ansi ??= AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(Console.Error),
+        Interactive = InteractionSupport.Yes,
+    });
+
     public const string CannotPrompt =
         "cannot prompt in ds01 -c because stdin is not a terminal; use -Force or -Confirm:$false, and pass every mandatory parameter";
 
@@ -76,12 +100,44 @@ public sealed class CliHostUserInterface(TextWriter output, TextWriter error, Te
     public override void WriteVerboseLine(string message) => error.WriteLine($"verbose: {message}");
     public override void WriteWarningLine(string message) => error.WriteLine($"warning: {message}");
 
-    // Progress bars would interleave with output written to a pipe; ds01 does not draw them.
-    public override void WriteProgress(long sourceId, ProgressRecord record) { }
+    private bool _progressShown;
+
+    /// <summary>
+    /// Long work (an image build, a legacy commit, the GPU queue) as one line redrawn in place on stderr, only when
+    /// stderr is a terminal: in a pipe or a log it would be noise, so nothing is drawn there.
+    /// </summary>
+    public override void WriteProgress(long sourceId, ProgressRecord record)
+    {
+        if (!terminal) return;
+        if (record.RecordType == ProgressRecordType.Completed)
+        {
+            if (_progressShown) Console.Error.Write("\r\u001b[2K");
+            _progressShown = false;
+            return;
+        }
+        var percent = record.PercentComplete is >= 0 and <= 100 ? $" {record.PercentComplete,3}%" : "";
+        var line = $"{record.Activity}:{percent} {record.StatusDescription}";
+        var width = 0;
+        try { width = Console.WindowWidth; } catch (IOException) { }
+        if (width > 10 && line.Length >= width) line = line[..(width - 4)] + "...";
+        Console.Error.Write("\r\u001b[2K" + line);
+        _progressShown = true;
+    }
 
     public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions)
     {
         EnsureInteractive();
+        if (terminal && descriptions.All(f => f.ParameterTypeFullName != typeof(SecureString).FullName))
+        {
+            WriteHeading(caption, message);
+            var typed = new Dictionary<string, PSObject>();
+            foreach (var field in descriptions)
+            {
+                var label = string.IsNullOrEmpty(field.Label) ? field.Name : field.Label;
+                typed[field.Name] = PSObject.AsPSObject(Ansi.Prompt(new TextPrompt<string>(Markup.Escape(label) + ":").AllowEmpty()));
+            }
+            return typed;
+        }
         WriteHeading(caption, message);
         var answers = new Dictionary<string, PSObject>();
         foreach (var field in descriptions)
@@ -98,9 +154,22 @@ public sealed class CliHostUserInterface(TextWriter output, TextWriter error, Te
     public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
     {
         EnsureInteractive();
-        WriteHeading(caption, message);
         // An empty answer means "No" when there is one: a destructive action needs an explicit yes.
         var noIndex = choices.ToList().FindIndex(c => Label(c).Equals("No", StringComparison.OrdinalIgnoreCase));
+        // A list to choose from (a container picker, no yes/no in it): Spectre's selection, arrows and Enter.
+        if (terminal && noIndex < 0 && choices.Count > 0)
+        {
+            var labels = choices.Select(c => Label(c)).ToList();
+            var prompt = new SelectionPrompt<int>()
+                .Title(Markup.Escape(string.Join("\n", new[] { caption, message }.Where(t => !string.IsNullOrEmpty(t)))))
+                .PageSize(Math.Clamp(choices.Count, 3, 15))
+                .UseConverter(i => Markup.Escape(labels[i]) + (string.IsNullOrEmpty(choices[i].HelpMessage) ? "" : $" [grey]({Markup.Escape(choices[i].HelpMessage)})[/]"))
+                .AddChoices(Enumerable.Range(0, choices.Count));
+            var picked = Ansi.Prompt(prompt);
+            Ansi.MarkupLine($"{Markup.Escape(caption)}: [bold]{Markup.Escape(labels[picked])}[/]");
+            return picked;
+        }
+        WriteHeading(caption, message);
         var emptyAnswer = noIndex >= 0 ? noIndex : defaultChoice;
         var menu = string.Join("  ", choices.Select(c => $"[{HotKey(c)}] {Label(c)}"));
         while (true)

@@ -47,7 +47,9 @@ public sealed class CommandRunner : IDisposable
         iss.ImportPSModule(manifestPath);
         iss.ThrowOnRunspaceOpenError = true;
 
-        var host = new CliHost(console.Out, console.Error, console.In, console.Interactive);
+        // Spectre's prompts read keys from the process's own terminal, so only when that is where the answers come from.
+        var terminal = console.Interactive && ReferenceEquals(console.In, Console.In) && !Console.IsInputRedirected && !Console.IsErrorRedirected;
+        var host = new CliHost(console.Out, console.Error, console.In, console.Interactive, terminal);
         var runspace = RunspaceFactory.CreateRunspace(host, iss);
         // One thread for everything, so format-view script blocks run where the command ran.
         runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;

@@ -34,6 +34,8 @@ public class Ds01Session
     public EventRecorder Recorder { get; private set; }
     /// <summary>Warnings and notes for the host to show; drained on the host's thread.</summary>
     public FeedbackQueue Feedback { get; } = new();
+    /// <summary>The long step under way (legacy commit, GPU queue), for the host's progress display.</summary>
+    public ActivityState Activity { get; } = new();
 
     /// <summary>True when commands go through ds01d, which writes the event log itself (root-owned, one writer).</summary>
     public bool ViaService { get; private set; }

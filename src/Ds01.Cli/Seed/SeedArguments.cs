@@ -47,8 +47,14 @@ public sealed record SeedArguments(
                         _ => throw new CliUsageException($"{command.Name}: --format takes table, json or simple, not '{value}'"),
                     };
                     continue;
+                case "guided" when value is not null:
+                    throw new CliUsageException($"{command.Name}: --guided takes no value");
                 case "guided":
-                    throw new CliUsageException($"{command.Name}: --guided is not available yet; run '{command.Name} --help'");
+                    // The cmdlet's -Guided: the same steps and texts (Ds01.Core's GuidedFlows), asked through ds01's host.
+                    if (Ds01.Core.Guidance.GuidedFlows.Find(command.Cmdlet) is null)
+                        throw new CliUsageException($"{command.Name}: --guided is not available for this command; run '{command.Name} --help'");
+                    switches.Add("Guided");
+                    continue;
             }
             if (flag.Length == 0 || !flag.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
                 throw new CliUsageException($"{command.Name}: '{arg}' is not an option");

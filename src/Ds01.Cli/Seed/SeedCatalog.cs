@@ -37,7 +37,7 @@ public static class SeedCatalog
     public static readonly IReadOnlyList<SeedCommand> All =
     [
         new("container-create", "New-Ds01Container", "create a container (GPU chosen and recorded)", "about_Ds01_Containers", CreateFlags, []),
-        new("container-deploy", "New-Ds01Container", "create a container and start it", "about_Ds01_Containers", CreateFlags, ["PassThru"], Then: "Start-Ds01Container"),
+        new("container-deploy", "Deploy-Ds01Container", "create a container and start it (--open: and enter it)", "about_Ds01_Containers", CreateFlags, []),
         new("container-start", "Start-Ds01Container", "start a stopped container", "about_Ds01_Containers", None, []),
         new("container-run", "Enter-Ds01Container", "start a container if needed and open a shell in it", "about_Ds01_Containers", None, ["Start"]),
         new("container-attach", "Enter-Ds01Container", "open a shell in a running container", "about_Ds01_Containers", None, []),
@@ -45,7 +45,7 @@ public static class SeedCatalog
         new("container-unpause", "Resume-Ds01Container", "resume a paused container", "about_Ds01_Containers", None, []),
         new("container-stop", "Stop-Ds01Container", "stop a container (its GPU stays held for a while)", "about_Ds01_Containers", F(("timeout", "TimeoutSec")), []),
         new("container-remove", "Remove-Ds01Container", "remove a container (frees its GPU; workspace files stay)", "about_Ds01_Containers", None, []),
-        new("container-retire", "Remove-Ds01Container", "stop and remove a container, freeing its GPU at once", "about_Ds01_Containers", None, ["Stop"]),
+        new("container-retire", "Remove-Ds01Container", "stop and remove a container, freeing its GPU at once (--save-image=NAME keeps it as an image)", "about_Ds01_Containers", F(("save-image", "SaveImage")), ["Stop"]),
         new("container-list", "Get-Ds01Container", "list your containers", "about_Ds01_Containers", F(("all", "AllUsers")), [], SeedLayout.ContainerList),
         new("container-stats", "Get-Ds01ContainerStats", "CPU, memory and GPU use of running containers", "about_Ds01_Containers", None, [], SeedLayout.ContainerStats),
         new("image-create", "Build-Ds01Image", "build a project image from the AIME catalog", "about_Ds01_Images", None, []),

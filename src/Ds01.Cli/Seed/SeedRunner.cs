@@ -40,7 +40,10 @@ public static class SeedRunner
         try
         {
             session = Ds01Session.FromEnvironment();
-            using var engine = new DockerEngine();
+            // A unix socket is read with plain GETs (no Docker.DotNet start-up); anything else through Docker.DotNet.
+            using var quick = SocketListEngine.TryCreate();
+            using var full = quick is null ? new DockerEngine() : null;
+            IContainerEngine engine = (IContainerEngine?)quick ?? full!;
             var all = new ContainerService(session, engine).ListAllAsync(cancel.Token).GetAwaiter().GetResult();
             var owner = a.Parameters.ContainsKey("AllUsers") ? null : session.Access.Target(null);
             var found = ContainerService.Select(all, owner, states);

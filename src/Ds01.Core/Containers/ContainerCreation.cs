@@ -112,7 +112,11 @@ public sealed class ContainerCreation
         }
 
         // The image itself when its user setup matches the owner (fast path), else AIME's run + commit (UserSetupPath).
-        var source = await new UserSetupPath(_docker).PrepareAsync(imageInfo, image, tag, owner, ct).ConfigureAwait(false);
+        // Shown as progress: the legacy path runs a container and commits it, which takes a while on a large image.
+        _session.Activity.Set("Preparing the image", $"{image}: checking its user setup (a mismatch runs AIME's legacy run + commit)", _session.Clock);
+        CreateSource source;
+        try { source = await new UserSetupPath(_docker).PrepareAsync(imageInfo, image, tag, owner, ct).ConfigureAwait(false); }
+        finally { _session.Activity.Clear(); }
         foreach (var n in source.Notes) Feedback.Note(n);
         foreach (var w in source.Warnings) Feedback.Warn(w);
         var spec = new CreateSpec(request.Name, tag, project, source.Image, image, owner, limits, workspace, data, request.Interface,

@@ -168,8 +168,18 @@ public sealed class ContainerService
     }
 
     /// <summary>Removes the container (and AIME's per-container committed image); the workspace stays on the host.</summary>
-    public async Task RemoveAsync(string name, UserIdentity owner, bool stopFirst, CancellationToken ct)
+    public Task RemoveAsync(string name, UserIdentity owner, bool stopFirst, CancellationToken ct) =>
+        RemoveAsync(name, owner, stopFirst, null, ct);
+
+    /// <summary>
+    /// container-retire: like <see cref="RemoveAsync(string, UserIdentity, bool, CancellationToken)"/>, and with
+    /// <paramref name="saveImage"/> the stopped container is first committed to an image in the owner's own
+    /// namespace (the only commit Ds01 makes of a user's container). Returns the saved image, or null.
+    /// </summary>
+    public async Task<string?> RemoveAsync(string name, UserIdentity owner, bool stopFirst, string? saveImage, CancellationToken ct)
     {
+        // Checked before anything changes: a bad image name leaves the container as it was.
+        var target = saveImage is null ? null : SaveImageReference(saveImage, owner);
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
         if (c.State?.Running == true || c.State?.Paused == true)
         {
@@ -180,6 +190,7 @@ public sealed class ContainerService
             await _docker.StopContainerAsync(c.ID, 10, ct).ConfigureAwait(false);
             Log("container.stop", owner, Detail(c));
         }
+        if (target is not null) await SaveAsync(c, name, target, owner, ct).ConfigureAwait(false);
         await _docker.RemoveContainerAsync(c.ID, force: false, ct).ConfigureAwait(false);
         var d = Detail(c);
         Log("container.remove", owner, d);
@@ -193,6 +204,76 @@ public sealed class ContainerService
             catch (Ds01Exception e) when (e.Kind is Ds01ErrorKind.AlreadyExists or Ds01ErrorKind.InvalidOperation or Ds01ErrorKind.NotFound)
             { /* still used by another container, or gone: keep it */ }
         }
+        return target;
+    }
+
+    // Labels that describe what is inside an image (its user setup, its base); every other ds01/AIME label of the
+    // container (owner, GPU slots, mounts) is cleared on the saved image, as Docker would copy it into every
+    // container made from it (LabelPolicy refuses images with GPU labels).
+    private static readonly HashSet<string> ImageContentLabels = new(StringComparer.Ordinal)
+    {
+        Labels.HasUserSetup, Labels.ImageUserId, Labels.ImageGroupId, Labels.ImageUsername, Labels.BaseImage, Labels.Framework,
+    };
+
+    private async Task SaveAsync(ContainerInspectResponse c, string name, string target, UserIdentity owner, CancellationToken ct)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var key in (c.Config?.Labels ?? new Dictionary<string, string>()).Keys)
+            if (LabelPolicy.IsDs01Key(key) && !ImageContentLabels.Contains(key)) labels[key] = "";
+        var colon = target.LastIndexOf(':');
+        var repository = target[..colon];
+        labels[Labels.Project] = repository[(repository.IndexOf('/') + 1)..];
+        try
+        {
+            await _docker.CommitContainerAsync(new CommitContainerChangesParameters
+            {
+                ContainerID = c.ID,
+                RepositoryName = repository,
+                Tag = target[(colon + 1)..],
+                Comment = $"ds01 retire of {c.Name.TrimStart('/')}",
+                Labels = labels,
+            }, ct).ConfigureAwait(false);
+        }
+        catch (Ds01Exception e)
+        {
+            throw new Ds01Exception(e.Kind, e.ErrorId, $"Saving '{name}' as '{target}' failed, so the container was not removed: {e.Message}",
+                name, e.RecommendedAction ?? "Fix the cause named above and retire it again.", e);
+        }
+        Log("image.save", owner, new Dictionary<string, object?> { ["container"] = c.Name.TrimStart('/'), ["image"] = target });
+        _session.Feedback.Note($"Saved '{name}' as the image '{target}'.");
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex TagPattern =
+        new("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The image a retire saves to, always in the owner's namespace: "name[:tag]" becomes ds01-{uid}/name[:tag]
+    /// (tag latest by default); a full ds01-{uid}/... name is accepted only with the owner's own uid.
+    /// </summary>
+    public static string SaveImageReference(string requested, UserIdentity owner)
+    {
+        var slash = requested.IndexOf('/');
+        var rest = requested;
+        if (slash >= 0)
+        {
+            var colonAt = requested.IndexOf(':', slash);
+            var repository = colonAt < 0 ? requested : requested[..colonAt];
+            if (ContainerNaming.ParseImageRepository(repository) is not { } parsed || parsed.Uid != owner.Uid)
+                throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "SaveImageNotYours",
+                    $"'{requested}' is not an image name in your namespace ({ContainerNaming.ImageRepository(owner.Uid, "<name>")}); a retired container is saved only there.",
+                    requested, $"Pass a short name (-SaveImage my-snapshot), which becomes {ContainerNaming.ImageName(owner.Uid, "my-snapshot")}.");
+            rest = requested[(slash + 1)..];
+        }
+        var colon = rest.IndexOf(':');
+        var project = colon < 0 ? rest : rest[..colon];
+        var tag = colon < 0 ? "latest" : rest[(colon + 1)..];
+        if (!ContainerNaming.IsValidProject(project) || !TagPattern.IsMatch(tag))
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "InvalidSaveImage",
+                $"'{requested}' is not a valid image name to save to.", requested,
+                "Use lowercase letters, digits, '-' and '_' for the name (up to 63 characters), optionally ':tag' (letters, digits, '_', '.', '-').");
+        var reference = $"{ContainerNaming.ImageRepository(owner.Uid, project)}:{tag}";
+        ImageReference.Validate(reference);
+        return reference;
     }
 
     public async Task<Ds01Container> ReadAsync(string id, CancellationToken ct)

@@ -19,9 +19,12 @@ public static class DockerEndpointResolver
     public const string DockerSocket = "/var/run/docker.sock";
     private static readonly ConcurrentDictionary<string, bool> Probed = new(StringComparer.Ordinal);
 
-    public static DockerEndpoint Resolve(string? dockerHost = null, string serviceSocket = ServiceSocket)
+    /// <param name="probe">False: do not ask a DOCKER_HOST socket whether it is ds01d (a read that needs no bookkeeping).</param>
+    public static DockerEndpoint Resolve(string? dockerHost = null, string serviceSocket = ServiceSocket, bool probe = true)
     {
         dockerHost ??= Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (!string.IsNullOrWhiteSpace(dockerHost) && !probe)
+            return new DockerEndpoint(dockerHost!, false, $"Using Docker at {dockerHost} (DOCKER_HOST).");
         if (!string.IsNullOrWhiteSpace(dockerHost))
         {
             var isService = dockerHost!.StartsWith("unix://", StringComparison.Ordinal) && IsService(dockerHost.Substring("unix://".Length));

@@ -54,7 +54,7 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
 
     public TimeSpan Timeout { get; }
 
-    private static TimeSpan TimeoutFromEnvironment()
+    internal static TimeSpan TimeoutFromEnvironment()
     {
         var text = Environment.GetEnvironmentVariable(TimeoutVariable);
         if (string.IsNullOrWhiteSpace(text)) return DefaultTimeout;

@@ -156,6 +156,8 @@ public sealed class GpuService : IGpuPlacement
                             req.Slot, req.Limits.AllowFullGpu);
                         Log("gpu.queue", req, new Dictionary<string, object?> { ["count"] = req.Count, ["priority"] = req.Limits.Priority, ["reason"] = unavailable!.Message });
                     }
+                    _session.Activity.Set("Waiting in the GPU queue",
+                        $"{unavailable!.Message} Waiting until {deadline.ToLocalTime():HH:mm:ss} (-TimeoutSec).", _session.Clock);
                 }
                 await Task.Delay(PollInterval, ct).ConfigureAwait(false);
             }
@@ -163,6 +165,7 @@ public sealed class GpuService : IGpuPlacement
         finally
         {
             if (queued is not null) Queue.Remove(queued);
+            _session.Activity.Clear();
         }
     }
 

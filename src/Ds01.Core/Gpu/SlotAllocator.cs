@@ -1,3 +1,4 @@
+using Ds01.Core.Naming;
 using System.Globalization;
 
 namespace Ds01.Core.Gpu;
@@ -39,7 +40,7 @@ public static class SlotAllocator
         var used = UserWeight(slots, holdings, request.User);
         var allowed = slots.Where(s => request.AllowFullGpu || s.IsMig).ToList();
 
-        if (request.Slot is not null) return ChooseNamed(slots, holders, used, request);
+        if (request.Slot is not null) return ChooseNamed(slots, holdings, holders, used, request);
 
         if (!request.AllowFullGpu && allowed.Count == 0)
             throw FullGpuNotAllowed(request, "this machine has no MIG slots, only full GPUs");
@@ -49,14 +50,14 @@ public static class SlotAllocator
                 request.Count, "Ask for fewer GPUs.");
 
         // Limits first against the cheapest slots of any state: if even those do not fit, waiting cannot help.
-        CheckLimits(request, used, CheapestSum(allowed, request.Count));
+        CheckLimits(request, used, CheapestSum(allowed, request.Count), holdings);
 
         var free = allowed.Where(s => !holders.ContainsKey(s.Slot)).ToList();
         if (free.Count < request.Count) throw NoFreeGpu(slots, allowed, holders, used, request);
 
         var budget = Math.Min(request.MaxGpusPerContainer ?? double.PositiveInfinity,
             request.GpuLimit is { } limit ? limit - used : double.PositiveInfinity);
-        CheckLimits(request, used, CheapestSum(free, request.Count));
+        CheckLimits(request, used, CheapestSum(free, request.Count), holdings);
         return PickPreferred(free, slots, holders, budget, request);
     }
 
@@ -97,7 +98,7 @@ public static class SlotAllocator
         return result;
     }
 
-    private static IReadOnlyList<Ds01GpuSlot> ChooseNamed(IReadOnlyList<Ds01GpuSlot> slots,
+    private static IReadOnlyList<Ds01GpuSlot> ChooseNamed(IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> holdings,
         Dictionary<string, GpuHolding> holders, double used, GpuRequest request)
     {
         var id = request.Slot!.Trim();
@@ -122,7 +123,7 @@ public static class SlotAllocator
             throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuSlotBusy",
                 $"GPU slot {slot.Slot} is {Describe(holder)}.", slot.Slot,
                 "Ask for a number of GPUs instead of this slot, or wait until it is free (-Wait).");
-        CheckLimits(request, used, slot.Weight);
+        CheckLimits(request, used, slot.Weight, holdings);
         return new[] { slot };
     }
 
@@ -176,7 +177,7 @@ public static class SlotAllocator
     private static double CheapestSum(IEnumerable<Ds01GpuSlot> slots, int count) =>
         slots.Select(s => s.Weight).OrderBy(w => w).Take(count).Sum();
 
-    private static void CheckLimits(GpuRequest request, double used, double need)
+    private static void CheckLimits(GpuRequest request, double used, double need, IReadOnlyList<GpuHolding> holdings)
     {
         // MaxGpusPerContainer counts GPU-equivalents of the chosen slots (the GPU quota unit is the
         // GPU-equivalent), so two 1g slots (2/7) fit a limit of 1 while two full GPUs do not.
@@ -185,9 +186,28 @@ public static class SlotAllocator
                 $"This request needs {F(need)} GPU-equivalents for one container; {request.User}'s limit per container is {F(max)}.",
                 request.User, "Ask for fewer or smaller GPU slots, or split the work over several containers.");
         if (request.GpuLimit is { } limit && used + need > limit + Epsilon)
-            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded",
-                $"{request.User} holds {F(used)} GPU-equivalents; this request needs {F(need)} more; the limit is {F(limit)}.",
-                request.User, "Stop and remove a container you no longer need (a stopped container keeps its GPU for the hold time; removing frees it at once), or ask for a smaller MIG slot.");
+            throw QuotaExceeded(request.User, request.Slot is not null ? $"slot {request.Slot.Trim()}" : $"{request.Count} GPU slot{(request.Count == 1 ? "" : "s")}",
+                used, need, limit, holdings);
+    }
+
+    /// <summary>
+    /// The quota refusal a newcomer can act on: what they hold (which containers, and whether a stopped one only
+    /// keeps its hold), what this request asks for, the limit, and which command frees what.
+    /// </summary>
+    /// <param name="asked">What the request asks for, in words ("1 GPU slot", "slot 2.1").</param>
+    public static Ds01Exception QuotaExceeded(string user, string asked, double used, double need, double limit, IReadOnlyList<GpuHolding> holdings)
+    {
+        var mine = holdings.Where(h => string.Equals(h.User, user, StringComparison.Ordinal) && h.Slots.Count > 0).ToList();
+        string Short(GpuHolding h) => ContainerNaming.ParseTag(h.Container).Name;
+        var held = mine.Count == 0 ? "" : " (" + string.Join(", ", mine.Select(h =>
+            $"GPU {string.Join("+", h.Slots)} in '{Short(h)}'{(h.State == GpuHoldingState.Held ? ", stopped but still held" : "")}")) + ")";
+        var message = $"{user} holds {F(used)} GPU-equivalents{held}; this request ({asked}) needs {F(need)} more; " +
+                      $"the limit (gpu_limit) is {F(limit)}, so {F(used + need)} would be over it. A full GPU counts 1.00, a MIG slice Ng counts N/7.";
+        var free = mine.Count > 0
+            ? $"Free GPU-equivalents first: Remove-Ds01Container {Short(mine[0])} -Stop frees its GPU at once (Stop-Ds01Container alone keeps the hold for a while)"
+            : "Nothing is held by you now, so this request alone is over the limit: ask for fewer or smaller slots";
+        return new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded", message, user,
+            $"{free}; or ask for a smaller MIG slot (Get-Ds01Gpu lists them), or -GpuCount 0 for CPU only. Get-Ds01ResourceLimit shows your limits; an admin can raise gpu_limit.");
     }
 
     // allow_full_gpu is a per-user/group limit from resource-limits.yaml like the quota, so a refusal is reported

@@ -21,6 +21,8 @@ public static class ContainerNaming
                 "Use letters, digits, '-' and '_' (up to 63 characters), starting with a letter or digit.");
     }
 
+    public static bool IsValidProject(string? project) => project is not null && ProjectPattern.IsMatch(project);
+
     public static void ValidateProject(string? project)
     {
         if (project is null || !ProjectPattern.IsMatch(project))

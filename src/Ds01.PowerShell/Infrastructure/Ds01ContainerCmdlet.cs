@@ -1,5 +1,8 @@
+using System.Collections.ObjectModel;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using Ds01.Core;
+using Ds01.Core.Guidance;
 using Ds01.Core.Containers;
 using Ds01.Core.Gpu;
 using Ds01.Core.Docker;
@@ -40,6 +43,41 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
 
     /// <summary>The account to act for: the caller, or with -User (admins only) someone else.</summary>
     protected UserIdentity Owner(string? user) => Session.Access.Target(user);
+
+    /// <summary>
+    /// The name picker for a left-out -Name: the caller's (or -User's) containers in the states this command acts on
+    /// (GuidedFlows.PickStates), offered through the host's PromptForChoice. With nobody at a terminal it is a
+    /// terminating NameRequired error, so a script fails at once instead of waiting.
+    /// </summary>
+    protected string ChooseContainer(string? user, bool startFirst = false)
+    {
+        var command = MyInvocation.MyCommand.Name;
+        var needed = NeedsPerson(command, "NameRequired", $"{command} needs -Name, and there is no terminal to choose a container at.",
+            "Pass -Name <container> (Get-Ds01Container lists yours).");
+        if (!HostPrompts.CanPrompt(Host)) ThrowTerminatingError(needed);
+        var states = GuidedFlows.PickStates(command, startFirst);
+        List<Ds01Container> offered = [];
+        try
+        {
+            offered = Await(Containers.ListAsync(Owner(user), Cancellation))
+                .Where(c => states is null || states.Contains(c.State)).OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        }
+        catch (Ds01Exception e) { ThrowTerminatingError(ToErrorRecord(e)); }
+        if (offered.Count == 0)
+            ThrowTerminatingError(new ErrorRecord(new ItemNotFoundException($"You have no container to choose for {command}."), "NoContainerToChoose",
+                ErrorCategory.ObjectNotFound, command)
+            {
+                ErrorDetails = new ErrorDetails($"You have no container {(states is null ? "" : $"that is {string.Join(" or ", states.Select(x => x.ToString().ToLowerInvariant()))} ")}to choose for {command}.")
+                { RecommendedAction = "Get-Ds01Container lists your containers; New-Ds01Container makes one." },
+            });
+        var choices = new Collection<ChoiceDescription>(offered.Select(c => new ChoiceDescription(c.Name,
+            $"{c.State.ToString().ToLowerInvariant()}, image {c.Image}{(c.Gpu.Length > 0 ? $", GPU {c.Gpu}" : "")}")).ToList());
+        int chosen;
+        try { chosen = Host.UI.PromptForChoice(GuidedFlows.PickCaption(states), "Type the name of the container:", choices, 0); }
+        catch (Exception e) when (HostPrompts.IsRefusal(e)) { chosen = -1; }
+        if (chosen < 0 || chosen >= offered.Count) ThrowTerminatingError(needed);
+        return offered[chosen].Name;
+    }
 
     /// <summary>ShouldProcess, except that -Force skips the prompt (but never -WhatIf).</summary>
     protected bool ShouldAct(string target, string action, bool force)

@@ -8,7 +8,8 @@ namespace Ds01.PowerShell;
 /// </summary>
 public abstract class Ds01ContainerTargetCmdlet : Ds01ContainerCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Left out at a terminal: a list to choose from (see ChooseContainer); in a script, a NameRequired error.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string Name { get; set; } = "";
@@ -16,5 +17,20 @@ public abstract class Ds01ContainerTargetCmdlet : Ds01ContainerCmdlet
     /// <summary>Admins: the owner of the container; from the pipeline, the object's owner.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
+
+    /// <summary>Explain each step first and ask for what is missing (Ds01.Core's GuidedFlows).</summary>
+    [Parameter]
+    public SwitchParameter Guided { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        // Only without pipeline input: piped containers bind -Name record by record.
+        var pick = !MyInvocation.ExpectingInput && string.IsNullOrEmpty(Name);
+        var startFirst = MyInvocation.BoundParameters.ContainsKey("Start");
+        if (Guided) RunGuided(pick ? () => ChooseContainer(User, startFirst) : null);
+        else if (pick) Name = ChooseContainer(User, startFirst);
+    }
 }

@@ -6,13 +6,22 @@ namespace Ds01.PowerShell;
 /// <summary>The Dockerfile parameters New-Ds01Dockerfile and Build-Ds01Image share (one definition, one behaviour).</summary>
 public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Left out at a terminal: asked for; in a script, a ProjectRequired error.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string Project { get; set; } = "";
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (!MyInvocation.ExpectingInput) RequireValue(nameof(Project), "Project name");
+    }
 
     /// <summary>Catalog framework, e.g. Pytorch (Get-Ds01Framework lists them); not needed with -BaseImage.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FrameworkNameCompleter))]
     public string? Framework { get; set; }
 
     [Parameter]
@@ -45,6 +54,7 @@ public abstract class Ds01DockerfileCmdlet : Ds01ImageCmdlet
     /// <summary>Admins: the user whose UID/GID and name the image is set up for.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>Generates the Dockerfile from the parameters; a catalog fallback arrives as a warning in the feedback.</summary>

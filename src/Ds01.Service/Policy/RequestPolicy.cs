@@ -405,6 +405,7 @@ internal sealed class RequestPolicy
         var holdings = (await new GpuHoldingReader(_engine.Value, TimeProvider.System).ReadAsync(slots, ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
         var limits = admitted.Limits;
         var used = SlotAllocator.UserWeight(slots, holdings, user.Name);
+        var before = holdings.ToList();
         var weight = 0.0;
         // Each slot free (and allowed whole or MIG) by the allocator's own rules; the quota on the whole request below.
         foreach (var slot in requested)
@@ -418,9 +419,7 @@ internal sealed class RequestPolicy
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuPerContainerLimitExceeded",
                 $"The container would hold {F(weight)} GPU-equivalents; your limit per container is {F(perContainer)}.", admitted.Tag, "Ask for fewer GPUs.");
         if (limits.GpuLimit is { } limit && used + weight > limit + SlotAllocator.Epsilon)
-            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "GpuQuotaExceeded",
-                $"{user.Name} holds {F(used)} GPU-equivalents; this request needs {F(weight)} more; the limit is {F(limit)}.", user.Name,
-                "Stop and remove a container you no longer need, or ask for fewer GPUs.");
+            throw SlotAllocator.QuotaExceeded(user.Name, $"slot{(requested.Count == 1 ? "" : "s")} {string.Join(", ", requested)}", used, weight, limit, before);
     }
 
     private static UserIdentity RequireAccount(Caller c) => c.User ?? throw Deny.Forbidden("UnknownAccount",

@@ -170,4 +170,17 @@ public class CliDispatchTests
         Assert.Equal(0, confirmed.ExitCode);
         Assert.Equal("removed", confirmed.Out.Trim());
     }
+
+    [Theory]
+    [InlineData("container-start")]
+    [InlineData("container-attach")]
+    [InlineData("container-create", "--guided")]
+    public void A_left_out_name_with_stdin_redirected_is_an_error_at_once_not_a_picker(params string[] args)
+    {
+        // Ds01() gives ds01 a closed, redirected stdin and fails the test if it has not exited within its timeout.
+        var r = Ds01(args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches("NameRequired|GuidedNeedsTerminal", r.Err);
+        Assert.Contains("no terminal", r.Err);
+    }
 }

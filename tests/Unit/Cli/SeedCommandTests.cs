@@ -38,12 +38,14 @@ public class SeedArgumentsTests
     }
 
     [Fact]
-    public void Retire_always_stops_and_deploy_pipes_into_start()
+    public void Retire_always_stops_and_saves_with_save_image_and_deploy_is_Deploy_Ds01Container()
     {
         Assert.Equal(true, Parse("container-retire", "x").Parameters["Stop"]);
-        var deploy = Parse("container-deploy", "x");
-        Assert.Equal(true, deploy.Parameters["PassThru"]);
-        Assert.Equal("Start-Ds01Container", deploy.Command.Then);
+        Assert.Equal("snap", Parse("container-retire", "x", "--save-image=snap").Parameters["SaveImage"]);
+        var deploy = Parse("container-deploy", "x", "--open");
+        Assert.Equal("Deploy-Ds01Container", deploy.Command.Cmdlet);
+        Assert.Equal(true, deploy.Parameters["Open"]);
+        Assert.Null(deploy.Command.Then);
     }
 
     [Theory]
@@ -65,9 +67,24 @@ public class SeedArgumentsTests
     [InlineData("-g")]
     [InlineData("--")]
     [InlineData("--gpu;rm=1")]
-    [InlineData("--guided")]
+    [InlineData("--guided=yes")]
     public void What_cannot_be_run_is_a_usage_error(string arg) =>
         Assert.Throws<CliUsageException>(() => Parse("container-create", "x", arg));
+
+    [Theory]
+    [InlineData("container-create")]
+    [InlineData("container-deploy")]
+    [InlineData("container-start")]
+    [InlineData("container-stop")]
+    [InlineData("container-remove")]
+    [InlineData("container-attach")]
+    [InlineData("image-create")]
+    public void Guided_binds_the_cmdlets_Guided_switch(string command) =>
+        Assert.Equal(true, Parse(command, "--guided").Parameters["Guided"]);
+
+    [Fact]
+    public void Guided_on_a_command_without_a_guided_flow_is_a_usage_error() =>
+        Assert.Contains("--guided is not available", Assert.Throws<CliUsageException>(() => Parse("container-list", "--guided")).Message);
 
     [Fact]
     public void Every_seed_command_names_a_cmdlet_the_module_has_and_a_concept_topic_it_ships()

@@ -56,7 +56,11 @@ public class SlotAllocatorTests
             SlotAllocator.Choose(A100.Where(s => !s.IsMig).ToList(), new[] { Holds("a._.1001", "alice", "0") }, Req(limit: 1)));
         Assert.Equal(Ds01ErrorKind.QuotaExceeded, e.Kind);
         Assert.Equal("GpuQuotaExceeded", e.ErrorId);
-        Assert.Equal("alice holds 1.00 GPU-equivalents; this request needs 1.00 more; the limit is 1.00.", e.Message);
+        // What is held and where, what was asked, the limit, and what to do about it (issue 12's newcomer message).
+        Assert.Equal("alice holds 1.00 GPU-equivalents (GPU 0 in 'a'); this request (1 GPU slot) needs 1.00 more; " +
+                     "the limit (gpu_limit) is 1.00, so 2.00 would be over it. A full GPU counts 1.00, a MIG slice Ng counts N/7.", e.Message);
+        Assert.StartsWith("Free GPU-equivalents first: Remove-Ds01Container a -Stop frees its GPU at once", e.RecommendedAction);
+        Assert.Contains("Get-Ds01ResourceLimit", e.RecommendedAction);
     }
 
     [Fact]
@@ -71,7 +75,8 @@ public class SlotAllocatorTests
         Assert.Equal(1.0, SlotAllocator.UserWeight(A100, holdings, "alice"), 9);
         var e = Assert.Throws<Ds01Exception>(() => SlotAllocator.Choose(A100, holdings, Req(limit: 1, full: false)));
         Assert.Equal("GpuQuotaExceeded", e.ErrorId);
-        Assert.StartsWith("alice holds 1.00 GPU-equivalents; this request needs 0.14 more", e.Message);
+        Assert.StartsWith("alice holds 1.00 GPU-equivalents (GPU 3.0+3.1+3.2 in 'a', stopped but still held, GPU 3.3+3.4+3.5+3.6 in 'b'); " +
+                          "this request (1 GPU slot) needs 0.14 more", e.Message);
         // Someone else's holdings are not alice's.
         Assert.Equal(0.0, SlotAllocator.UserWeight(A100, holdings, "bob"));
     }
@@ -133,7 +138,8 @@ public class SlotAllocatorTests
         Assert.Equal(new[] { "2.1" }, Ids(SlotAllocator.Choose(A100, None, Req(limit: 0.3))));
         // Below 1/7 nothing fits.
         var e = Assert.Throws<Ds01Exception>(() => SlotAllocator.Choose(A100, None, Req(limit: 0.1)));
-        Assert.Equal("alice holds 0.00 GPU-equivalents; this request needs 0.14 more; the limit is 0.10.", e.Message);
+        Assert.StartsWith("alice holds 0.00 GPU-equivalents; this request (1 GPU slot) needs 0.14 more; the limit (gpu_limit) is 0.10", e.Message);
+        Assert.StartsWith("Nothing is held by you now", e.RecommendedAction);
     }
 
     [Fact]

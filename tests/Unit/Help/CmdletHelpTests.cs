@@ -105,6 +105,38 @@ public class CmdletHelpTests
         Assert.Contains("New-Ds01Container thesis -GpuCount 1", ((PSObject)list![0]).Properties["code"].Value.ToString());
     }
 
+    /// <summary>Get-Help through the real engine, for every exported cmdlet: what a user typing Get-Help sees.</summary>
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void Get_Help_gives_synopsis_examples_and_every_parameter_a_description(string name)
+    {
+        var r = PsEngine.Run($"Get-Help {name} -Full");
+        Assert.Empty(r.Errors);
+        var help = Assert.Single(r.Output);
+        // Without MAML the synopsis is the generated syntax line, which starts with the cmdlet's name.
+        var synopsis = help.Properties["Synopsis"].Value?.ToString()?.Trim() ?? "";
+        Assert.False(synopsis.Length == 0 || synopsis.StartsWith(name, StringComparison.OrdinalIgnoreCase), $"{name}: synopsis '{synopsis}'");
+        Assert.Equal(Pages.Value[name].Synopsis, synopsis);
+
+        // Help's lists are a single object when they hold one item.
+        static List<object> Items(object? value) =>
+            LanguagePrimitives.GetEnumerable(value)?.Cast<object>().ToList() ?? (value is null ? [] : [value]);
+        var examples = Items((help.Properties["examples"]?.Value as PSObject)?.Properties["example"]?.Value);
+        Assert.True(examples.Count > 0, $"{name}: no examples in Get-Help");
+        Assert.All(examples, e => Assert.False(string.IsNullOrWhiteSpace(((PSObject)e).Properties["code"].Value?.ToString()), $"{name}: an example without code"));
+        Assert.Contains(examples, e => (((PSObject)e).Properties["code"].Value?.ToString() ?? "").Contains(name, StringComparison.OrdinalIgnoreCase));
+
+        string Text(object? description) => string.Concat(Items(description).Select(d => (d as PSObject)?.Properties["Text"]?.Value?.ToString())).Trim();
+        var documented = Items((help.Properties["parameters"]?.Value as PSObject)?.Properties["parameter"]?.Value).Cast<PSObject>()
+            .ToDictionary(p => p.Properties["name"].Value.ToString()!, p => Text(p.Properties["description"]?.Value), StringComparer.OrdinalIgnoreCase);
+        var cmdlet = Cmdlets.Value.Single(c => c.Name == name);
+        foreach (var parameter in cmdlet.Parameters.Keys.Where(k => !Cmdlet.CommonParameters.Contains(k)))
+        {
+            Assert.True(documented.TryGetValue(parameter, out var text), $"{name} -{parameter}: not in Get-Help");
+            Assert.False(string.IsNullOrWhiteSpace(text), $"{name} -{parameter}: no description in Get-Help");
+        }
+    }
+
     [Fact]
     public void Get_Help_about_Ds01_Gpu_returns_the_topic_text()
     {

@@ -22,6 +22,7 @@ public sealed class GetDs01ContainerCommand : Ds01ContainerCmdlet
 
     [Parameter(ParameterSetName = Mine, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = All)]

@@ -15,6 +15,7 @@ public sealed class GetDs01ContainerStatsCommand : Ds01ContainerCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>Stopped containers too (with zero use).</summary>

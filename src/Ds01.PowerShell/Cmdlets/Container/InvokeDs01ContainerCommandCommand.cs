@@ -7,19 +7,33 @@ namespace Ds01.PowerShell.Cmdlets;
 [OutputType(typeof(string))]
 public sealed class InvokeDs01ContainerCommandCommand : Ds01ContainerCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>The program and its arguments, passed as is (no shell on the host).</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
     public string[] Command { get; set; } = Array.Empty<string>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
+
+    /// <summary>Explain each step first and ask for what is missing.</summary>
+    [Parameter]
+    public SwitchParameter Guided { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        var pick = !MyInvocation.ExpectingInput && string.IsNullOrEmpty(Name);
+        if (Guided) RunGuided(pick ? () => ChooseContainer(User) : null);
+        else if (pick) Name = ChooseContainer(User);
+        RequireValue(nameof(Command), "Program to run (for example: nvidia-smi)");
+    }
 
     protected override void ProcessRecord() => Try(() =>
     {

@@ -8,17 +8,19 @@ namespace Ds01.PowerShell.Cmdlets;
 [OutputType(typeof(Ds01Container))]
 public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
     /// <summary>Image reference; default ds01-{uid}/{project}:latest.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     public string? Image { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string? Project { get; set; }
 
     [Parameter]
@@ -37,6 +39,7 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
     /// <summary>A specific slot ("0" or "2.1").</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(GpuSlotCompleter))]
     public string? Gpu { get; set; }
 
     /// <summary>Queue for a GPU (by priority, then arrival) instead of failing when none is free.</summary>
@@ -49,10 +52,22 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Explain each step first and ask for what is missing.</summary>
+    [Parameter]
+    public SwitchParameter Guided { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (Guided) RunGuided();
+        else if (!MyInvocation.ExpectingInput) RequireValue(nameof(Name), "Name for the new container");
+    }
 
     protected override void ProcessRecord()
     {
@@ -61,7 +76,7 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
             var owner = Owner(User);
             var what = GpuCount > 0 || Gpu is not null ? $"Create container with {(Gpu is not null ? $"GPU {Gpu}" : $"{GpuCount} GPU slot(s)")}" : "Create CPU-only container";
             if (!ShouldProcess($"{Name} (owner {owner.Name})", what)) return;
-            var c = Await(Creation.RunAsync(new ContainerCreateRequest
+            var c = AwaitWithProgress(Creation.RunAsync(new ContainerCreateRequest
             {
                 Name = Name, Image = Image, Project = Project, Workspace = Workspace, DataPath = DataPath,
                 GpuCount = GpuCount, Gpu = Gpu, Wait = Wait,

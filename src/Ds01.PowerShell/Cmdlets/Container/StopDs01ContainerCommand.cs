@@ -1,12 +1,13 @@
 using System.Management.Automation;
 using Ds01.Core.Containers;
+using Ds01.Core.Identity;
 
 namespace Ds01.PowerShell.Cmdlets;
 
 /// <summary>container-stop: stops (or kills) a container; its GPU stays held for gpu_hold_after_stop_minutes.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "Ds01Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Ds01Container))]
-public sealed class StopDs01ContainerCommand : Ds01ContainerTargetCmdlet
+public sealed class StopDs01ContainerCommand : Ds01ContainerBatchCmdlet<Ds01Container>
 {
     /// <summary>Seconds to wait after SIGTERM before Docker kills (docker stop -t).</summary>
     [Parameter]
@@ -23,11 +24,15 @@ public sealed class StopDs01ContainerCommand : Ds01ContainerTargetCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord() => Try(() =>
+    protected override bool Confirm(string name, UserIdentity owner) =>
+        ShouldAct(name, Kill ? "Kill container (all its processes end now)" : "Stop container (all its processes are terminated)", Force);
+
+    // Piped containers stop together (at most BoundedParallel.PipelineDegree at once), as `docker stop a b c` does.
+    protected override Task<Ds01Container> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
+        Containers.StopAsync(name, owner, TimeoutSec, Kill, ct);
+
+    protected override void Completed(string name, Ds01Container result)
     {
-        var owner = Owner(User);
-        if (!ShouldAct(Name, Kill ? "Kill container (all its processes end now)" : "Stop container (all its processes are terminated)", Force)) return;
-        var c = Await(Containers.StopAsync(Name, owner, TimeoutSec, Kill, Cancellation));
-        if (PassThru) WriteObject(c);
-    });
+        if (PassThru) WriteObject(result);
+    }
 }

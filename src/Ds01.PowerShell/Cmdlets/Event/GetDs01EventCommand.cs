@@ -16,6 +16,7 @@ public sealed class GetDs01EventCommand : Ds01Cmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? User { get; set; }
 
     /// <summary>Event types, wildcards allowed (cleanup.*).</summary>

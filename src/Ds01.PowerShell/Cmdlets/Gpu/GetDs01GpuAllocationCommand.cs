@@ -15,6 +15,7 @@ public sealed class GetDs01GpuAllocationCommand : Ds01ContainerCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("User")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? Holder { get; set; }
 
     /// <summary>Requests waiting for a GPU (New-Ds01Container -Wait), in serving order.</summary>

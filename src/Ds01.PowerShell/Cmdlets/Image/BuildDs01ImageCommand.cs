@@ -20,6 +20,16 @@ public sealed class BuildDs01ImageCommand : Ds01DockerfileCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Explain each step first and ask for what is missing.</summary>
+    [Parameter]
+    public SwitchParameter Guided { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Guided) RunGuided();
+        base.BeginProcessing();
+    }
+
     protected override void ProcessRecord() => Try(() =>
     {
         var owner = Owner(User);

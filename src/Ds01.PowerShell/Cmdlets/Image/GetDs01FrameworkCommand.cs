@@ -12,6 +12,7 @@ public sealed class GetDs01FrameworkCommand : Ds01Cmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Framework")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FrameworkNameCompleter))]
     public string? Name { get; set; }
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]

@@ -11,6 +11,7 @@ public sealed class GetDs01ImageCommand : Ds01ImageCmdlet
     /// <summary>Project name; wildcards allowed.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string? Project { get; set; }
 
     /// <summary>Include base images (AIME, Docker Hub); admins see every image.</summary>
@@ -19,6 +20,7 @@ public sealed class GetDs01ImageCommand : Ds01ImageCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     protected override void ProcessRecord() => Try(() =>

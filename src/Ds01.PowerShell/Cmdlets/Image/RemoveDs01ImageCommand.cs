@@ -13,14 +13,17 @@ public sealed class RemoveDs01ImageCommand : Ds01ImageCmdlet
     /// <summary>Full reference as Get-Ds01Image shows it (ds01-1001/p:latest, or a legacy image:name._.uid).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByName)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = ByProject)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string Project { get; set; } = "";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     /// <summary>No confirmation prompt; an image in use is still refused.</summary>

@@ -10,6 +10,7 @@ public sealed class UpdateDs01ImageCommand : Ds01ImageCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProjectNameCompleter))]
     public string Project { get; set; } = "";
 
     [Parameter]
@@ -27,6 +28,7 @@ public sealed class UpdateDs01ImageCommand : Ds01ImageCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
     protected override void ProcessRecord() => Try(() =>

@@ -10,6 +10,7 @@ public sealed class GetDs01ResourceLimitCommand : Ds01Cmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(UserNameCompleter))]
     public string[]? User { get; set; }
 
     protected override void ProcessRecord()

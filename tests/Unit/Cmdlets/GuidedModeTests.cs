@@ -1,0 +1,100 @@
+using Ds01.Core.Guidance;
+using Xunit;
+
+namespace Ds01.Tests.Unit.Cmdlets;
+
+/// <summary>
+/// -Guided and the missing-value questions, driven through the real engine by a scripted host (answers as a person
+/// would type them). -WhatIf keeps Docker out: the guided steps all happen before anything would change.
+/// </summary>
+[Collection("engine")]
+public class GuidedModeTests
+{
+    private static Dictionary<string, string?> Env(TempConfig config) => config.Env;
+
+    [Fact]
+    public void Guided_create_explains_every_step_from_Core_asks_for_what_is_missing_and_uses_the_answers()
+    {
+        using var config = new TempConfig();
+        var host = new ScriptedHost("thesis", "", "0", "Yes");
+        var r = host.Run("New-Ds01Container -Guided -WhatIf", Env(config));
+        Assert.Empty(r.Errors);
+        var flow = GuidedFlows.Find("New-Ds01Container")!;
+        var shown = host.Script.Transcript;
+        // Each step's explanation, in order, before the question that belongs to it.
+        var at = 0;
+        foreach (var step in flow.Steps)
+        {
+            var i = shown.IndexOf(step.Explanation, at, StringComparison.Ordinal);
+            Assert.True(i >= at, $"step '{step.Title}' not shown in order");
+            at = i;
+        }
+        Assert.Contains(flow.WhatHappens, shown);
+        Assert.Equal(["Name", "Image", "GpuCount"], host.Script.Fields);
+        Assert.Equal(GuidedFlow.Confirm, Assert.Single(host.Script.Choices).Message);
+        // The answers reached the cmdlet: the WhatIf line names the container and the CPU-only choice.
+        Assert.Contains(shown.Split('\n'), l => l.Contains("What if:") && l.Contains("thesis") && l.Contains("CPU-only"));
+        Assert.Equal(0, host.Script.AnswersLeft);
+    }
+
+    [Fact]
+    public void Guided_asks_nothing_for_values_given_and_re_asks_an_answer_out_of_range()
+    {
+        using var config = new TempConfig();
+        var host = new ScriptedHost("99", "two", "2", "Yes");
+        var r = host.Run("New-Ds01Container thesis -Image busybox -Guided -WhatIf", Env(config));
+        Assert.Empty(r.Errors);
+        Assert.Equal(["GpuCount", "GpuCount", "GpuCount"], host.Script.Fields);
+        Assert.Contains("'99' is not a valid GpuCount", host.Script.Transcript);
+        Assert.Contains(host.Script.Shown, l => l.Contains("What if:") && l.Contains("2 GPU slot(s)"));
+    }
+
+    [Fact]
+    public void Answering_no_changes_nothing_and_says_so_with_GuidedDeclined()
+    {
+        using var config = new TempConfig();
+        var host = new ScriptedHost("No");
+        var r = host.Run("New-Ds01Container thesis -Image busybox -GpuCount 0 -Guided", Env(config));
+        var e = r.SingleError();
+        Assert.Equal("GuidedDeclined", e.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(GuidedFlow.Declined, e.ErrorDetails.Message);
+        Assert.DoesNotContain(host.Script.Shown, l => l.Contains("Created"));
+    }
+
+    [Theory]
+    [InlineData("New-Ds01Container -Guided", "GuidedNeedsTerminal")]
+    [InlineData("New-Ds01Container", "NameRequired")]
+    [InlineData("Start-Ds01Container", "NameRequired")]
+    [InlineData("Stop-Ds01Container -Guided", "GuidedNeedsTerminal")]
+    [InlineData("Enter-Ds01Container", "NameRequired")]
+    [InlineData("Invoke-Ds01ContainerCommand x", "CommandRequired")]
+    [InlineData("Build-Ds01Image -Framework pytorch", "ProjectRequired")]
+    public void Without_a_person_to_ask_a_left_out_value_is_a_specific_error_not_a_prompt(string command, string id)
+    {
+        using var config = new TempConfig();
+        // No host: the engine's default host, which cannot prompt (a script, a service).
+        var r = PsEngine.Run(command, Env(config));
+        var e = r.SingleError();
+        Assert.Equal(id, e.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        Assert.False(string.IsNullOrEmpty(e.ErrorDetails?.RecommendedAction));
+    }
+
+    [Fact]
+    public void A_missing_name_without_guided_is_asked_for_at_a_terminal()
+    {
+        using var config = new TempConfig();
+        var host = new ScriptedHost("asked");
+        var r = host.Run("New-Ds01Container -Image busybox -GpuCount 0 -WhatIf", Env(config));
+        Assert.Empty(r.Errors);
+        Assert.Equal(["Name"], host.Script.Fields);
+        Assert.Contains(host.Script.Shown, l => l.Contains("What if:") && l.Contains("asked"));
+    }
+
+    [Fact]
+    public void Every_guided_command_has_a_flow_and_every_flow_a_command_with_Guided()
+    {
+        var r = PsEngine.Run("Get-Command -Module Ds01 | Where-Object { $_.Parameters.ContainsKey('Guided') } | ForEach-Object Name");
+        Assert.Equal(GuidedFlows.All.Select(f => f.Cmdlet).Order(), r.Output.Select(o => o.ToString()).Order());
+    }
+}
