@@ -84,13 +84,16 @@ write_config() {
     # Fake GPUs: character devices with the NVIDIA major (195); nothing opens them, Slurm only stats them.
     local i
     for i in 0 1 2 3 4 5; do [ -c "$DIR/dev/nvidia$i" ] || mknod "$DIR/dev/nvidia$i" c 195 "$i"; done
-    # The Epilog runs with Slurm's minimal environment, so the wrapper carries this lab's DOCKER_HOST.
+    # The Epilog runs with Slurm's minimal environment, so the wrapper carries this lab's DOCKER_HOST (the one
+    # `start` sees; a later start without DOCKER_HOST keeps the earlier one).
+    if [ -z "${DOCKER_HOST:-}" ] && [ -f "$DIR/etc/epilog" ]; then :; else
     {
         printf '#!/bin/sh\n'
         printf 'DOCKER_HOST=%q; export DOCKER_HOST\n' "${DOCKER_HOST:-unix:///var/run/docker.sock}"
         printf 'exec %q "$@"\n' "$epilog"
     } >"$DIR/etc/epilog"
     chmod 755 "$DIR/etc/epilog"
+    fi
 
     cat >"$CONF" <<EOF
 ClusterName=$CLUSTER
