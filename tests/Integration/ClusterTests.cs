@@ -101,6 +101,12 @@ public class ClusterTests
             var high = Task.Run(() => PsEngine.Run($"New-Ds01Container {bed.Docker.Name("high")} -Image {Busybox} -Gpu h100 -User man -Wait -TimeoutSec 300 -PassThru"));
             ClusterTestBed.WaitUntil(() => bed.MyJobs().Any(j => j.User == "man" && j.IsPending), "the high-priority job is pending");
             Assert.Equal("high", bed.MyJobs().Single(j => j.User == "man").Qos);
+            // The queue is Slurm's: both requests, the high-priority one first, each with Slurm's reason.
+            var queued = bed.Run("Get-Ds01GpuAllocation -Queued").Objects<Ds01.Core.Gpu.Ds01GpuAllocation>()
+                .Where(a => a.Container.Contains(bed.Docker.RunId, StringComparison.Ordinal)).ToList();
+            Assert.Equal(new[] { "man", "games" }, queued.Select(a => a.User));
+            Assert.All(queued, a => Assert.False(string.IsNullOrEmpty(a.Reason)));
+            Assert.All(queued, a => Assert.Equal("gpu:h100:1", a.Slots));
 
             Assert.Empty(bed.Run($"Remove-Ds01Container {fillers[0].Name} -Stop -Force").Errors);
             Assert.True(high.Wait(TimeSpan.FromSeconds(240)), "the high-priority request did not start");

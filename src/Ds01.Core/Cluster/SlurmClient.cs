@@ -7,7 +7,7 @@ namespace Ds01.Core.Cluster;
 
 /// <summary>A Slurm job as Ds01 needs it: state, why it waits, where it runs and which GPU indices it holds there.</summary>
 public sealed record SlurmJob(long JobId, string Name, string User, string State, string Reason, string? Node, IReadOnlyList<int> GpuIndices,
-    string Gres, string? Qos, string Partition, DateTimeOffset? SubmitTime, DateTimeOffset? StartTime, string? Cluster = null)
+    string Gres, string? Qos, string Partition, DateTimeOffset? SubmitTime, DateTimeOffset? StartTime, string? Cluster = null, long Priority = 0)
 {
     public bool IsPending => State == "PENDING";
     public bool IsRunning => State == "RUNNING";
@@ -111,7 +111,8 @@ public sealed class SlurmClient
                 string.IsNullOrEmpty(nodes) ? null : nodes,
                 gres.SelectMany(Indices).ToList(),
                 Str(j, "tres_per_node"), NullIfEmpty(Str(j, "qos")), Str(j, "partition"),
-                Time(j, "submit_time"), Time(j, "start_time"), NullIfEmpty(Str(j, "cluster"))));
+                Time(j, "submit_time"), Time(j, "start_time"), NullIfEmpty(Str(j, "cluster")),
+                j.TryGetProperty("priority", out var pr) && pr.ValueKind == JsonValueKind.Number ? pr.GetInt64() : 0));
         }
         return list;
     }
