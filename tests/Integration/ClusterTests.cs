@@ -159,6 +159,13 @@ public class ClusterTests
         Assert.Equal("gpu:3g.40gb:1", labels[ClusterLabels.Gres]);
         var job = bed.JobOf(c.Tag);
         Assert.Equal("gres:gpu:3g.40gb:1", job.Gres);
+        // Get-Ds01Gpu shows every node's GRES; the MIG slot the job holds is this container's.
+        var gpus = bed.Run("Get-Ds01Gpu").Objects<Ds01.Core.Gpu.Ds01GpuSlot>().ToList();
+        Assert.Equal(new[] { "n1", "n1", "n2", "n2", "n3", "n3" }, gpus.Select(s => s.Node));
+        var held = Assert.Single(gpus, s => s.Container == c.Name);
+        Assert.Equal($"n3:{c.Gpu}", held.Slot);
+        Assert.True(held.IsMig);
+        Assert.Equal("3g.40gb", held.Profile);
         Assert.Equal(new[] { int.Parse(c.Gpu, System.Globalization.CultureInfo.InvariantCulture) }, job.GpuIndices);
 
         // A type no node has is refused by Slurm at submit: a specific error, and nothing is left.

@@ -170,3 +170,26 @@ public class SqueueParseTests
     [InlineData("gpu:h100:1", new int[0])]
     public void Gres_detail_indices(string detail, int[] expected) => Assert.Equal(expected, SlurmClient.Indices(detail));
 }
+
+public class ClusterGpusTests
+{
+    // A real `sinfo --json` of the lab: n1's two h100 in use by one job, n2 idle, one of n3's two 3g.40gb MIG GRES in use.
+    private static readonly string Sinfo = File.ReadAllText(Path.Combine(RepoPaths.Fixtures, "slurm", "sinfo-22.05.json"));
+
+    [Fact]
+    public void Every_node_gres_index_is_a_slot_marked_as_slurm_allocates_it()
+    {
+        var mine = new Ds01.Core.Containers.Ds01Container { Name = "thesis", User = "alice", Node = "n3", Gpu = "0" };
+        var slots = ClusterGpus.Slots(Sinfo, new[] { mine });
+        Assert.Equal(new[] { "n1:0", "n1:1", "n2:0", "n2:1", "n3:0", "n3:1" }, slots.Select(s => s.Slot));
+        Assert.Equal(new[] { true, true, false, false, true, false }, slots.Select(s => s.State == GpuSlotState.Allocated));
+        var mig = slots.Single(s => s.Slot == "n3:0");
+        Assert.True(mig.IsMig);
+        Assert.Equal("3g.40gb", mig.Profile);
+        Assert.Equal(3.0 / 7, mig.Weight, 3);
+        Assert.Equal("thesis", mig.Container);
+        Assert.Equal("h100", slots[0].Model);
+        Assert.False(slots[0].IsMig);
+        Assert.Null(slots[0].Container);
+    }
+}
