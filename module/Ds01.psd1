@@ -24,6 +24,7 @@
         'Get-Ds01Image'
         'Get-Ds01ResourceLimit'
         'Get-Ds01SystemStatus'
+        'Sync-Ds01SlurmAccount'
         'Get-Ds01UsageReport'
         'Invoke-Ds01ContainerCommand'
         'Invoke-Ds01Maintenance'

@@ -6,6 +6,7 @@ public sealed class ConfigStore
     private readonly Ds01Paths _paths;
     private ResourceLimitsConfig? _limits;
     private Gpu.GpuConfig? _gpu;
+    private Cluster.ClusterConfig? _cluster;
 
     public ConfigStore(Ds01Paths paths) => _paths = paths;
 
@@ -15,6 +16,9 @@ public sealed class ConfigStore
 
     /// <summary>gpu-config.yaml (defaults when absent), read once per command.</summary>
     public Gpu.GpuConfig Gpu => _gpu ??= Ds01.Core.Gpu.GpuConfig.Load(_paths.ConfigDir);
+
+    /// <summary>cluster.yaml (backend: local when absent), read once per command.</summary>
+    public Cluster.ClusterConfig Cluster => _cluster ??= Ds01.Core.Cluster.ClusterConfig.Load(_paths.ConfigDir);
 
     private ResourceLimitsConfig LoadResourceLimits()
     {
@@ -52,6 +56,7 @@ public sealed class ConfigStore
         else
             problems.AddRange(ResourceLimitsConfig.ValidateFile(limits));
         problems.AddRange(Ds01.Core.Gpu.GpuConfig.ValidateDirectory(configDir));
+        problems.AddRange(Ds01.Core.Cluster.ClusterConfig.ValidateDirectory(configDir));
         var catalog = Path.Combine(configDir, "ml_images.repo");
         if (Posix.Stat(catalog) is not null)
         {

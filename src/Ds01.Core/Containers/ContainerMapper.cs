@@ -76,6 +76,7 @@ public static class ContainerMapper
             Workspace = L(Labels.WorkMount) ?? L(Labels.AimeWorkMount),
             IsDs01Managed = L(Labels.Managed) == "true",
             Status = status,
+            Node = L(Cluster.ClusterLabels.Node),
         };
     }
 }

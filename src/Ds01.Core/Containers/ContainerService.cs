@@ -34,6 +34,13 @@ public sealed class ContainerService
     /// </summary>
     public async Task<IReadOnlyList<Ds01Container>> ListAllAsync(CancellationToken ct)
     {
+        if (_session.Config.Cluster.IsSlurm && _docker is DockerEngine local)
+            return await Cluster.ClusterJobs.ListAllAsync(_session, local.Endpoint, ListHereAsync, ct).ConfigureAwait(false);
+        return await ListHereAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<Ds01Container>> ListHereAsync(CancellationToken ct)
+    {
         var raw = await _docker.ListContainersAsync(new Dictionary<string, bool> { [Labels.Aime] = true }, ct).ConfigureAwait(false);
         var now = Now;
         var listed = raw.Select(c => ContainerMapper.FromList(c, now)).ToList();
@@ -123,6 +130,15 @@ public sealed class ContainerService
     public async Task<Ds01Container> StopAsync(string name, UserIdentity owner, int timeoutSeconds, bool kill, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
+        // A cluster container lives as long as its Slurm job: stopping it ends the job (the Epilog then removes it).
+        if (await Cluster.ClusterJobs.EndAsync(_session, c, ct).ConfigureAwait(false))
+        {
+            try { await _docker.StopContainerAsync(c.ID, timeoutSeconds, ct).ConfigureAwait(false); }
+            catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound) { /* the Epilog was quicker */ }
+            Log("container.stop", owner, Detail(c));
+            var after = await _docker.InspectContainerAsync(c.ID, ct).ConfigureAwait(false);
+            return ContainerMapper.FromInspect(after ?? c, Now);
+        }
         if (c.State?.Running == true || c.State?.Paused == true)
         {
             var d = Detail(c);
@@ -181,6 +197,20 @@ public sealed class ContainerService
         // Checked before anything changes: a bad image name leaves the container as it was.
         var target = saveImage is null ? null : SaveImageReference(saveImage, owner);
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
+        if (c.Config?.Labels is { } jl && Cluster.ClusterLabels.JobOf(jl) is not null && _session.Config.Cluster.IsSlurm)
+        {
+            if ((c.State?.Running == true || c.State?.Paused == true) && !stopFirst)
+                throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerRunning",
+                    $"Container '{name}' is running as Slurm job {jl[Cluster.ClusterLabels.Job]}; it was not removed.", name,
+                    "Stop it first, or pass -Stop to end the job and remove the container in one step.");
+            // Ending the job frees its GRES once the Epilog has removed the container; removing it here as well makes
+            // the command's result certain, whichever of the two is first.
+            await Cluster.ClusterJobs.EndAsync(_session, c, ct).ConfigureAwait(false);
+            try { await _docker.RemoveContainerAsync(c.ID, force: true, ct).ConfigureAwait(false); }
+            catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound) { /* the Epilog was quicker */ }
+            Log("container.remove", owner, Detail(c));
+            return;
+        }
         if (c.State?.Running == true || c.State?.Paused == true)
         {
             if (!stopFirst)

@@ -32,6 +32,8 @@ public sealed class Ds01Container
     /// <summary>False for containers made by AIME mlc alone (aime.mlc labels only).</summary>
     public bool IsDs01Managed { get; init; }
     public string Status { get; init; } = "";
+    /// <summary>The cluster node it runs on (backend: slurm); null on a single server.</summary>
+    public string? Node { get; init; }
     /// <summary>Running and idle in every maintenance sample since then (Invoke-Ds01Maintenance); null when busy or not sampled.</summary>
     public DateTimeOffset? IdleSince { get; set; }
     /// <summary>When maintenance will stop it for being idle, if it stays idle.</summary>

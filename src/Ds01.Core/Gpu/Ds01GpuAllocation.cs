@@ -16,6 +16,10 @@ public sealed class Ds01GpuAllocation
     public int? Priority { get; init; }
     public DateTimeOffset? AllocatedAt { get; init; }
     public DateTimeOffset? HoldExpiresAt { get; init; }
+    /// <summary>On a cluster (backend: slurm): why Slurm keeps the request waiting (Resources, Priority, AssocGrpGRES).</summary>
+    public string? Reason { get; init; }
+    /// <summary>On a cluster: the Slurm job id of the request.</summary>
+    public long? JobId { get; init; }
 
     public override string ToString() => $"{Container}: {Slots} ({State})";
 }

@@ -39,6 +39,8 @@ public sealed class Ds01GpuSlot
     public string? Container { get; init; }
     public string? User { get; init; }
     public DateTimeOffset? HoldExpiresAt { get; init; }
+    /// <summary>The cluster node of the slot (backend: slurm); null on a single server.</summary>
+    public string? Node { get; init; }
 
     /// <summary>A copy carrying allocation state, so inventory objects stay shareable.</summary>
     public Ds01GpuSlot WithAllocation(GpuSlotState state, string? container, string? user, DateTimeOffset? holdExpiresAt) => new()

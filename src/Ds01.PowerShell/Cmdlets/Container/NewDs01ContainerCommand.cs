@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Ds01.Core.Cluster;
 using Ds01.Core.Containers;
 
 namespace Ds01.PowerShell.Cmdlets;
@@ -69,6 +70,23 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
         else if (!MyInvocation.ExpectingInput) RequireValue(nameof(Name), "Name for the new container");
     }
 
+    private ClusterContainerCreation ClusterCreation =>
+        new(Session, host => host == Engine.Endpoint ? Engine : Track(new Ds01.Core.Docker.DockerEngine(host)));
+
+    private readonly List<IDisposable> _nodeEngines = new();
+
+    private T Track<T>(T engine) where T : IDisposable
+    {
+        _nodeEngines.Add(engine);
+        return engine;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var e in _nodeEngines) e.Dispose();
+        base.Dispose(disposing);
+    }
+
     protected override void ProcessRecord()
     {
         Try(() =>
@@ -76,12 +94,16 @@ public sealed class NewDs01ContainerCommand : Ds01ContainerCmdlet
             var owner = Owner(User);
             var what = GpuCount > 0 || Gpu is not null ? $"Create container with {(Gpu is not null ? $"GPU {Gpu}" : $"{GpuCount} GPU slot(s)")}" : "Create CPU-only container";
             if (!ShouldProcess($"{Name} (owner {owner.Name})", what)) return;
-            var c = AwaitWithProgress(Creation.RunAsync(new ContainerCreateRequest
+            var request = new ContainerCreateRequest
             {
                 Name = Name, Image = Image, Project = Project, Workspace = Workspace, DataPath = DataPath,
                 GpuCount = GpuCount, Gpu = Gpu, Wait = Wait,
                 WaitTimeout = TimeSpan.FromSeconds(TimeoutSec),
-            }, owner, Cancellation));
+            };
+            // backend: slurm (cluster.yaml) submits a job and runs the container on the node Slurm picks.
+            var c = Session.Config.Cluster.IsSlurm
+                ? Await(ClusterCreation.RunAsync(request, owner, Cancellation))
+                : AwaitWithProgress(Creation.RunAsync(request, owner, Cancellation));
             ShowFeedback();
             if (PassThru) WriteObject(c);
             else Tell($"Created {c.Name}{(c.Gpu.Length > 0 ? $" with GPU {c.Gpu}" : "")}. Start it with: Start-Ds01Container {c.Name}");

@@ -24,6 +24,13 @@ public sealed class GetDs01GpuAllocationCommand : Ds01ContainerCmdlet
 
     protected override void ProcessRecord() => Try(() =>
     {
+        // backend: slurm: the queue is Slurm's pending jobs, with its reason for each.
+        if (Queued && Session.Config.Cluster.IsSlurm)
+        {
+            var pending = Await(Ds01.Core.Cluster.ClusterQueue.QueuedAsync(Session, Cancellation));
+            WriteObject(pending.Where(a => Holder is null || a.User == Holder), enumerateCollection: true);
+            return;
+        }
         var gpu = Placement;
         var list = Queued ? gpu.QueuedAllocations() : Await(gpu.AllocationsAsync(includeHeld: true, Cancellation));
         WriteObject(list.Where(a => Holder is null || a.User == Holder), enumerateCollection: true);

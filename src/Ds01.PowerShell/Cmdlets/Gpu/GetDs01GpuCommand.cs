@@ -17,7 +17,11 @@ public sealed class GetDs01GpuCommand : Ds01ContainerCmdlet
 
     protected override void EndProcessing() => Try(() =>
     {
-        var slots = Await(Placement.SlotStatesAsync(Cancellation))
+        // backend: slurm: every node's GRES, as Slurm allocates them.
+        var all = Session.Config.Cluster.IsSlurm
+            ? Await(Ds01.Core.Cluster.ClusterGpus.SlotsAsync(Session, Await(Containers.ListAllAsync(Cancellation)), Cancellation))
+            : Await(Placement.SlotStatesAsync(Cancellation));
+        var slots = all
             .Where(s => State is null || State.Contains(s.State))
             .Where(s => Slot is null || Slot.Any(p => WildcardPattern.Get(p, WildcardOptions.IgnoreCase).IsMatch(s.Slot)));
         WriteObject(slots, enumerateCollection: true);
