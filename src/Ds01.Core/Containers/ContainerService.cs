@@ -203,13 +203,18 @@ public sealed class ContainerService
                 throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "ContainerRunning",
                     $"Container '{name}' is running as Slurm job {jl[Cluster.ClusterLabels.Job]}; it was not removed.", name,
                     "Stop it first, or pass -Stop to end the job and remove the container in one step.");
+            // The container lives on the node Slurm chose; a commit there would leave the image on that node only.
+            if (target is not null)
+                throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "SaveImageOnCluster",
+                    $"Container '{name}' runs as a Slurm job on another node; -SaveImage is not supported there. Nothing was changed.", name,
+                    "Copy what you need into your workspace, then remove the container without -SaveImage.");
             // Ending the job frees its GRES once the Epilog has removed the container; removing it here as well makes
             // the command's result certain, whichever of the two is first.
             await Cluster.ClusterJobs.EndAsync(_session, c, ct).ConfigureAwait(false);
             try { await _docker.RemoveContainerAsync(c.ID, force: true, ct).ConfigureAwait(false); }
             catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound) { /* the Epilog was quicker */ }
             Log("container.remove", owner, Detail(c));
-            return;
+            return null;
         }
         if (c.State?.Running == true || c.State?.Paused == true)
         {
