@@ -52,6 +52,10 @@ public static class SeedCatalog
         new("image-update", "Update-Ds01Image", "add or remove packages and rebuild a project image", "about_Ds01_Images", F(("add", "AddPackage"), ("remove", "RemovePackage")), []),
         new("image-list", "Get-Ds01Image", "list your images", "about_Ds01_Images", None, [], SeedLayout.ImageList),
         new("image-delete", "Remove-Ds01Image", "delete an image", "about_Ds01_Images", None, []),
+        new("project-init", "Initialize-Ds01Project", "set up a project: workspace folder, Dockerfile, optionally its image (--build)", "about_Ds01_Images",
+            F(("framework", "Framework"), ("type", "UseCase"), ("add", "Package")), []),
+        new("project-launch", "Start-Ds01Project", "build the project image if missing, deploy its container (--open: and enter it)", "about_Ds01_Containers",
+            F(("gpu", "GpuCount"), ("gpus", "GpuCount")), []),
         new("check-limits", "Get-Ds01ResourceLimit", "your resource limits", "about_Ds01_Quotas", None, []),
         new("gpu-status", "Get-Ds01Gpu", "every GPU and MIG slot and who holds it", "about_Ds01_Gpu", None, []),
     ];
