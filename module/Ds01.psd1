@@ -12,8 +12,10 @@
     FormatsToProcess     = @('Ds01.format.ps1xml')
     CmdletsToExport      = @(
         'Build-Ds01Image'
+        'Clear-Ds01Container'
         'Deploy-Ds01Container'
         'Enter-Ds01Container'
+        'Exit-Ds01Container'
         'Export-Ds01Metric'
         'Get-Ds01Container'
         'Get-Ds01ContainerStats'
@@ -26,6 +28,7 @@
         'Get-Ds01SystemStatus'
         'Get-Ds01UsageReport'
         'Initialize-Ds01Project'
+        'Import-Ds01Image'
         'Invoke-Ds01ContainerCommand'
         'Invoke-Ds01Maintenance'
         'New-Ds01Container'

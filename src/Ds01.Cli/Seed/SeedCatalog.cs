@@ -46,6 +46,8 @@ public static class SeedCatalog
         new("container-stop", "Stop-Ds01Container", "stop a container (its GPU stays held for a while)", "about_Ds01_Containers", F(("timeout", "TimeoutSec")), []),
         new("container-remove", "Remove-Ds01Container", "remove a container (frees its GPU; workspace files stay)", "about_Ds01_Containers", None, []),
         new("container-retire", "Remove-Ds01Container", "stop and remove a container, freeing its GPU at once (--save-image=NAME keeps it as an image)", "about_Ds01_Containers", F(("save-image", "SaveImage")), ["Stop"]),
+        new("container-cleanup", "Clear-Ds01Container", "remove stopped containers (sizes shown, confirmation unless --all)", "about_Ds01_Containers", F(("all", "Force")), []),
+        new("container-exit", "Exit-Ds01Container", "how to leave a container's shell without stopping it", "about_Ds01_Containers", None, []),
         new("container-list", "Get-Ds01Container", "list your containers", "about_Ds01_Containers", F(("all", "AllUsers")), [], SeedLayout.ContainerList),
         new("container-stats", "Get-Ds01ContainerStats", "CPU, memory and GPU use of running containers", "about_Ds01_Containers", None, [], SeedLayout.ContainerStats),
         new("image-create", "Build-Ds01Image", "build a project image from the AIME catalog", "about_Ds01_Images", None, []),
@@ -56,6 +58,7 @@ public static class SeedCatalog
             F(("framework", "Framework"), ("type", "UseCase"), ("add", "Package")), []),
         new("project-launch", "Start-Ds01Project", "build the project image if missing, deploy its container (--open: and enter it)", "about_Ds01_Containers",
             F(("gpu", "GpuCount"), ("gpus", "GpuCount")), []),
+        new("image-pull", "Import-Ds01Image", "fetch a base image (an AIME framework's, or --image=NAME)", "about_Ds01_Images", F(("version", "FrameworkVersion")), []),
         new("check-limits", "Get-Ds01ResourceLimit", "your resource limits", "about_Ds01_Quotas", None, []),
         new("gpu-status", "Get-Ds01Gpu", "every GPU and MIG slot and who holds it", "about_Ds01_Gpu", None, []),
     ];
