@@ -12,8 +12,10 @@
     FormatsToProcess     = @('Ds01.format.ps1xml')
     CmdletsToExport      = @(
         'Build-Ds01Image'
+        'Clear-Ds01Container'
         'Deploy-Ds01Container'
         'Enter-Ds01Container'
+        'Exit-Ds01Container'
         'Export-Ds01Metric'
         'Get-Ds01Container'
         'Get-Ds01ContainerStats'
@@ -26,6 +28,8 @@
         'Get-Ds01SystemStatus'
         'Sync-Ds01SlurmAccount'
         'Get-Ds01UsageReport'
+        'Initialize-Ds01Project'
+        'Import-Ds01Image'
         'Invoke-Ds01ContainerCommand'
         'Invoke-Ds01Maintenance'
         'New-Ds01Container'
@@ -35,6 +39,7 @@
         'Resume-Ds01Container'
         'Show-Ds01Dashboard'
         'Start-Ds01Container'
+        'Start-Ds01Project'
         'Stop-Ds01Container'
         'Suspend-Ds01Container'
         'Test-Ds01Config'

@@ -4,8 +4,8 @@
 # PowerShell engine, so a Tab answers as fast as docker ps; start offers stopped containers, stop running ones.
 
 _ds01_seed_commands="container-create container-deploy container-start container-run container-attach container-pause
-container-unpause container-stop container-remove container-retire container-list container-stats image-create
-image-update image-list image-delete check-limits gpu-status"
+container-unpause container-stop container-remove container-retire container-list container-stats container-cleanup
+container-exit image-create image-update image-list image-delete image-pull project-init project-launch check-limits gpu-status"
 
 _ds01_containers() {  # state filter (Running, Stopped, ...) or empty for all
   local ds01=${_ds01_exe:-ds01}
@@ -22,11 +22,15 @@ _ds01_flags() {
     container-retire) echo "--save-image= --force" ;;
     container-list) echo "--all --state=" ;;
     container-stats) echo "--all" ;;
+    container-cleanup) echo "--all" ;;
+    image-pull) echo "--image= --version= --architecture=" ;;
     container-run|container-attach) echo "--shell=" ;;
     image-create) echo "--framework= --use-case= --package= --jupyter --data-science --force" ;;
     image-update) echo "--add= --remove= --rebuild --no-cache" ;;
     image-list) echo "--all" ;;
     image-delete) echo "--force" ;;
+    project-init) echo "--framework= --type= --add= --base-image= --jupyter --data-science --build --no-cache" ;;
+    project-launch) echo "--gpu= --container-name= --open" ;;
   esac
   echo "--format=table --format=json --format=simple --help --info --concepts"
 }
@@ -56,6 +60,6 @@ _ds01_complete() {
   COMPREPLY=($(compgen -W "$(_ds01_containers "$state")" -- "$cur"))
 }
 
-complete -F _ds01_complete ds01 container-start container-stop container-pause container-unpause container-attach \
+complete -F _ds01_complete ds01 container-cleanup container-exit image-pull container-start container-stop container-pause container-unpause container-attach \
   container-run container-remove container-retire container-stats container-list container-create container-deploy \
-  image-create image-update image-list image-delete check-limits gpu-status
+  image-create image-update image-list image-delete project-init project-launch check-limits gpu-status

@@ -231,6 +231,8 @@ public sealed class FakeEngine : IContainerApi
     private readonly IList<ContainerListResponse> _list;
     public FakeEngine(IList<ContainerListResponse> list) => _list = list;
     public Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, bool>? labelFilters, CancellationToken ct) => Task.FromResult(_list);
+    public Task<IReadOnlyDictionary<string, long>> ContainerSizesAsync(CancellationToken ct) => throw new NotSupportedException();
+    public Task PullImageAsync(string reference, IProgress<JSONMessage> progress, CancellationToken ct) => throw new NotSupportedException();
     public Task<ContainerInspectResponse?> InspectContainerAsync(string nameOrId, CancellationToken ct) => throw Unexpected();
     public Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct) => throw Unexpected();
     public Task StartContainerAsync(string id, CancellationToken ct) => throw Unexpected();

@@ -219,7 +219,7 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
         var two = _bed.Docker(Alice, "create", "--name", ServiceTestBed.Tag(_bed.Name("gpuq"), Alice), "--cpus", "1", "--memory", "128m", "--pids-limit", "100",
             "-e", "NVIDIA_VISIBLE_DEVICES=GPU-00000000-0000-4000-8000-000000000001,GPU-00000000-0000-4000-8000-000000000002", ServiceTestBed.Busybox, "true");
         Assert.NotEqual(0, two.Code);
-        Assert.Contains($"{Alice.Name} holds 0.00 GPU-equivalents; this request (slots 1, 2) needs 2.00 more; the limit (gpu_limit) is 1.00", two.Err);
+        Assert.Contains($"{Alice.Name} holds 0.00 GPU-equivalents; this request (slots 1, 2) needs 2.00 more; the limit is 1.00 (gpu_limit)", two.Err);
 
         var ones = ServiceTestBed.Tag(_bed.Name("gpuo"), Alice);
         var one = _bed.Docker(Alice, "create", "--name", ones, "--cpus", "1", "--memory", "128m", "--pids-limit", "100",

@@ -89,6 +89,14 @@ public sealed class InMemoryEngine : IContainerEngine
 
     // ---------- containers ----------
 
+    /// <summary>No registry in memory: a pull fails as dockerd's does when the registry cannot be reached.</summary>
+    public Task PullImageAsync(string reference, IProgress<JSONMessage> progress, CancellationToken ct) =>
+        Task.FromException(new Ds01.Core.Ds01Exception(Ds01.Core.Ds01ErrorKind.ConnectionError, "ImagePullFailed", $"Docker could not pull '{reference}': no registry.", reference));
+
+    /// <summary>Sizes are not modelled in memory: every container's writable layer is empty.</summary>
+    public Task<IReadOnlyDictionary<string, long>> ContainerSizesAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>());
+
     public Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, bool>? labelFilters, CancellationToken ct)
     {
         Calls.Enqueue("List");

@@ -237,7 +237,8 @@ public sealed class ContainerCreation
     }
 
     /// <summary>Creates the workspace owned by the user; true when it did not exist before.</summary>
-    private bool EnsureWorkspace(string workspace, UserIdentity owner)
+    /// <summary>Creates the workspace folder when missing (as the owner's, never following their links); true when it made it.</summary>
+    public bool EnsureWorkspace(string workspace, UserIdentity owner)
     {
         if (Directory.Exists(workspace)) return false;
         if (UserTree.ActingForOther(_session.Caller, owner))

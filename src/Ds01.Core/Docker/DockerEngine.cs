@@ -1,3 +1,4 @@
+using Ds01.Core.Naming;
 using System.Net;
 using System.Net.Sockets;
 using Docker.DotNet;
@@ -163,6 +164,16 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
             Filters = labelFilters is null ? null : new Dictionary<string, IDictionary<string, bool>> { ["label"] = labelFilters },
         }, ct), ct);
 
+    public async Task<IReadOnlyDictionary<string, long>> ContainerSizesAsync(CancellationToken ct)
+    {
+        var all = await Call("list container sizes", null, () => _client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true, Size = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [Labels.Aime] = true } },
+        }, ct), ct).ConfigureAwait(false);
+        return all.ToDictionary(c => c.ID, c => c.SizeRw ?? 0, StringComparer.Ordinal);
+    }
+
     public async Task<ContainerInspectResponse?> InspectContainerAsync(string nameOrId, CancellationToken ct)
     {
         try
@@ -273,6 +284,40 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
     public Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct) =>
         Call("build image", parameters.Tags?.FirstOrDefault(), () => _client.Images.BuildImageFromDockerfileAsync(parameters, tarContext,
             Array.Empty<AuthConfig>(), new Dictionary<string, string>(), progress, ct), ct);
+
+    public async Task PullImageAsync(string reference, IProgress<JSONMessage> progress, CancellationToken ct)
+    {
+        // dockerd reports a failed pull inside the progress stream, not as an HTTP error: catch it there.
+        string? failure = null;
+        var watch = new PullWatch(m =>
+        {
+            if (m.Error is { Message: { Length: > 0 } text }) failure ??= text;
+            progress.Report(m);
+        });
+        var colon = reference.LastIndexOf(':');
+        var hasTag = colon > reference.LastIndexOf('/');
+        try
+        {
+            await Call($"pull image {reference}", reference, () => _client.Images.CreateImageAsync(new ImagesCreateParameters
+            {
+                FromImage = hasTag ? reference[..colon] : reference,
+                Tag = hasTag ? reference[(colon + 1)..] : "latest",
+            }, null, watch, ct), ct).ConfigureAwait(false);
+        }
+        catch (Ds01Exception e) when (e.Kind != Ds01ErrorKind.ConnectionError || e.ErrorId != "DockerUnreachable")
+        {
+            failure ??= e.Message;
+        }
+        if (failure is not null)
+            throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "ImagePullFailed", $"Docker could not pull '{reference}': {failure}", reference,
+                "Check the name (Get-Ds01Framework lists the AIME images). If this server cannot reach the registry, ask an admin to load the image (docker load), or use an image already here (Get-Ds01Image -All).");
+    }
+
+    // Synchronous, so every report (the error included) has arrived when the pull returns.
+    private sealed class PullWatch(Action<JSONMessage> report) : IProgress<JSONMessage>
+    {
+        public void Report(JSONMessage value) => report(value);
+    }
 
     public Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct) =>
         Call("read Docker system info", null, () => _client.System.GetSystemInfoAsync(ct), ct);

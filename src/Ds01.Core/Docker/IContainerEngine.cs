@@ -6,6 +6,8 @@ namespace Ds01.Core.Docker;
 public interface IContainerApi
 {
     Task<IList<ContainerListResponse>> ListContainersAsync(IDictionary<string, bool>? labelFilters, CancellationToken ct);
+    /// <summary>Each container's writable-layer size in bytes (docker ps --size), by container id.</summary>
+    Task<IReadOnlyDictionary<string, long>> ContainerSizesAsync(CancellationToken ct);
     Task<ContainerInspectResponse?> InspectContainerAsync(string nameOrId, CancellationToken ct);
     Task<string> CreateContainerAsync(CreateContainerParameters parameters, CancellationToken ct);
     Task StartContainerAsync(string id, CancellationToken ct);
@@ -29,6 +31,8 @@ public interface IImageApi
 {
     Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct);
     Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct);
+    /// <summary>docker pull; the registry's own error (unreachable, unknown image) arrives as a Ds01Exception ImagePullFailed.</summary>
+    Task PullImageAsync(string reference, IProgress<JSONMessage> progress, CancellationToken ct);
     Task RemoveImageAsync(string reference, bool force, CancellationToken ct);
     Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct);
 }

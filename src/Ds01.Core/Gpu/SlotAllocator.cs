@@ -202,7 +202,7 @@ public static class SlotAllocator
         var held = mine.Count == 0 ? "" : " (" + string.Join(", ", mine.Select(h =>
             $"GPU {string.Join("+", h.Slots)} in '{Short(h)}'{(h.State == GpuHoldingState.Held ? ", stopped but still held" : "")}")) + ")";
         var message = $"{user} holds {F(used)} GPU-equivalents{held}; this request ({asked}) needs {F(need)} more; " +
-                      $"the limit (gpu_limit) is {F(limit)}, so {F(used + need)} would be over it. A full GPU counts 1.00, a MIG slice Ng counts N/7.";
+                      $"the limit is {F(limit)} (gpu_limit), so {F(used + need)} would be over it. A full GPU counts 1.00, a MIG slice Ng counts N/7.";
         var free = mine.Count > 0
             ? $"Free GPU-equivalents first: Remove-Ds01Container {Short(mine[0])} -Stop frees its GPU at once (Stop-Ds01Container alone keeps the hold for a while)"
             : "Nothing is held by you now, so this request alone is over the limit: ask for fewer or smaller slots";

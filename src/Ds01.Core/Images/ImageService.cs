@@ -64,6 +64,40 @@ public sealed class ImageService
         return text;
     }
 
+    /// <summary>The base image a framework (and version) resolves to in the AIME catalog, as a build would use it.</summary>
+    public (string Image, string? Warning) FrameworkImage(string framework, string? version, string? architecture)
+    {
+        var (image, _, _, warning) = ResolveBase(new DockerfileRequest { Project = framework, Framework = framework, FrameworkVersion = version, Architecture = architecture });
+        return (image, warning);
+    }
+
+    /// <summary>
+    /// image-pull: fetches a base image (given, or the framework's AIME image) unless it is here already. Ds01's own
+    /// ds01-{uid}/ images are built, never pulled.
+    /// </summary>
+    public async Task<Ds01Image> PullAsync(string reference, UserIdentity owner, IProgress<BuildMessage> progress, CancellationToken ct)
+    {
+        ImageReference.Validate(reference);
+        if (OwnerUid(reference) is not null)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "ProjectImageNotPullable",
+                $"'{reference}' is a Ds01 project image; those are built here from a Dockerfile, not pulled.", reference,
+                "Build it with Build-Ds01Image (image-create), or pull a base image such as an AIME framework image.");
+        var here = await _docker.InspectImageAsync(reference, ct).ConfigureAwait(false);
+        if (here is null)
+        {
+            await _docker.PullImageAsync(reference, new SyncProgress<JSONMessage>(m =>
+            {
+                var line = $"{m.ID} {m.Status}".Trim();
+                if (line.Length > 0) progress.Report(new BuildMessage(line, null, null));
+            }), ct).ConfigureAwait(false);
+            Log("image.pull", owner, new Dictionary<string, object?> { ["image"] = reference });
+        }
+        else _session.Feedback.Note($"'{reference}' is here already; nothing was pulled.");
+        var images = await ListAsync(owner, all: true, project: null, ct).ConfigureAwait(false);
+        return images.FirstOrDefault(i => i.Name == reference || i.Name == reference + ":latest")
+            ?? throw new Ds01Exception(Ds01ErrorKind.NotFound, "ImageNotFound", $"The image '{reference}' is not here after the pull.", reference);
+    }
+
     private (string Image, string? Framework, string? Version, string? Warning) ResolveBase(DockerfileRequest r)
     {
         if (r.BaseImage is not null)

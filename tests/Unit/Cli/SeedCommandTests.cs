@@ -102,6 +102,21 @@ public class SeedArgumentsTests
         }
         Assert.Subset(topics, SeedCatalog.Concepts.ToHashSet());
     }
+
+    [Fact]
+    public void The_bash_completion_knows_every_seed_command_and_completes_each_name()
+    {
+        var script = File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", "ds01-completion.bash"));
+        var listed = script[(script.IndexOf("_ds01_seed_commands=\"", StringComparison.Ordinal) + 21)..];
+        listed = listed[..listed.IndexOf('"')];
+        var completeLine = script[script.IndexOf("complete -F _ds01_complete", StringComparison.Ordinal)..].Replace("\\\n", " ");
+        var words = listed.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        foreach (var seed in SeedCatalog.All)
+        {
+            Assert.Contains(seed.Name, words);
+            Assert.Contains(" " + seed.Name, completeLine);
+        }
+    }
 }
 
 public class SeedViewTests

@@ -58,7 +58,7 @@ public class SlotAllocatorTests
         Assert.Equal("GpuQuotaExceeded", e.ErrorId);
         // What is held and where, what was asked, the limit, and what to do about it (issue 12's newcomer message).
         Assert.Equal("alice holds 1.00 GPU-equivalents (GPU 0 in 'a'); this request (1 GPU slot) needs 1.00 more; " +
-                     "the limit (gpu_limit) is 1.00, so 2.00 would be over it. A full GPU counts 1.00, a MIG slice Ng counts N/7.", e.Message);
+                     "the limit is 1.00 (gpu_limit), so 2.00 would be over it. A full GPU counts 1.00, a MIG slice Ng counts N/7.", e.Message);
         Assert.StartsWith("Free GPU-equivalents first: Remove-Ds01Container a -Stop frees its GPU at once", e.RecommendedAction);
         Assert.Contains("Get-Ds01ResourceLimit", e.RecommendedAction);
     }
@@ -138,7 +138,7 @@ public class SlotAllocatorTests
         Assert.Equal(new[] { "2.1" }, Ids(SlotAllocator.Choose(A100, None, Req(limit: 0.3))));
         // Below 1/7 nothing fits.
         var e = Assert.Throws<Ds01Exception>(() => SlotAllocator.Choose(A100, None, Req(limit: 0.1)));
-        Assert.StartsWith("alice holds 0.00 GPU-equivalents; this request (1 GPU slot) needs 0.14 more; the limit (gpu_limit) is 0.10", e.Message);
+        Assert.StartsWith("alice holds 0.00 GPU-equivalents; this request (1 GPU slot) needs 0.14 more; the limit is 0.10 (gpu_limit)", e.Message);
         Assert.StartsWith("Nothing is held by you now", e.RecommendedAction);
     }
 
