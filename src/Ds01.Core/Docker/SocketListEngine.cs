@@ -225,9 +225,11 @@ public sealed class SocketListEngine : IContainerEngine, IDisposable
     public Task<string> CommitContainerAsync(CommitContainerChangesParameters parameters, CancellationToken ct) => Full.CommitContainerAsync(parameters, ct);
     public Task<long> WaitContainerAsync(string id, CancellationToken ct) => Full.WaitContainerAsync(id, ct);
     public Task<(string StdOut, string StdErr)> GetContainerLogsAsync(string id, CancellationToken ct) => Full.GetContainerLogsAsync(id, ct);
+    public Task<IReadOnlyDictionary<string, long>> ContainerSizesAsync(CancellationToken ct) => Full.ContainerSizesAsync(ct);
     public Task<ImageInspectResponse?> InspectImageAsync(string reference, CancellationToken ct) => Full.InspectImageAsync(reference, ct);
     public Task<IList<ImagesListResponse>> ListImagesAsync(CancellationToken ct) => Full.ListImagesAsync(ct);
     public Task RemoveImageAsync(string reference, bool force, CancellationToken ct) => Full.RemoveImageAsync(reference, force, ct);
+    public Task PullImageAsync(string reference, IProgress<JSONMessage> progress, CancellationToken ct) => Full.PullImageAsync(reference, progress, ct);
     public Task BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken ct) =>
         Full.BuildImageAsync(tarContext, parameters, progress, ct);
     public Task<SystemInfoResponse> GetSystemInfoAsync(CancellationToken ct) => Full.GetSystemInfoAsync(ct);
