@@ -138,12 +138,14 @@ public class ReliabilityTests
         const int workers = 16, gpus = 4;
         using var bed = new DockerTestBed(simulatedGpus: gpus,
             extraDefaults: "gpu_limit: unlimited\nmax_gpus_per_container: unlimited\ngpu_hold_after_stop_minutes: 0\nmax_containers: 1000");
+        var project = $"churn{bed.RunId}";
+        Assert.Empty(bed.Run($"Build-Ds01Image -Project {project} -BaseImage {Img}").Errors); // the fast path, as users run
         var until = DateTimeOffset.UtcNow.AddSeconds(seconds + 15).ToUnixTimeSeconds(); // + start-up of 16 processes
         // Each worker loops create → start → stop → remove; every other container asks for a GPU. The last one is
         // left in place for the label check. Errors are printed as "id|category" and checked below.
         var script = "$i = 0; while ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -lt [long]$env:DS01_UNTIL) { " +
             "$n = \"c$($env:DS01_WORKER)x$i-$($env:DS01_RUN)\"; $g = $i % 2; $i++; " +
-            "try { New-Ds01Container $n -Image " + Img + " -GpuCount $g -ErrorAction Stop | Out-Null; " +
+            "try { New-Ds01Container $n -Project " + project + " -GpuCount $g -ErrorAction Stop | Out-Null; " +
             "Start-Ds01Container $n -ErrorAction Stop; Stop-Ds01Container $n -Kill -ErrorAction Stop; " +
             "if ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -lt [long]$env:DS01_UNTIL) { Remove-Ds01Container $n -Force -ErrorAction Stop } } " +
             "catch { \"ERR $($_.FullyQualifiedErrorId.Split(',')[0])|$($_.CategoryInfo.Category)\" } }; \"DONE $i\"";
