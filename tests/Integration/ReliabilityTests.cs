@@ -140,23 +140,32 @@ public class ReliabilityTests
             extraDefaults: "gpu_limit: unlimited\nmax_gpus_per_container: unlimited\ngpu_hold_after_stop_minutes: 0\nmax_containers: 1000");
         var project = $"churn{bed.RunId}";
         Assert.Empty(bed.Run($"Build-Ds01Image -Project {project} -BaseImage {Img}").Errors); // the fast path, as users run
-        var until = DateTimeOffset.UtcNow.AddSeconds(seconds + 15).ToUnixTimeSeconds(); // + start-up of 16 processes
+        var gate = Path.Combine(bed.Config.Root, "churn");
+        Directory.CreateDirectory(gate);
         // Each worker loops create → start → stop → remove; every other container asks for a GPU. The last one is
         // left in place for the label check. Errors are printed as "id|category" and checked below.
-        var script = "$i = 0; while ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -lt [long]$env:DS01_UNTIL) { " +
+        // All 16 start together once each has started up (on a loaded machine that takes a while), then run for the window.
+        var script = "New-Item -ItemType File \"$env:DS01_GATE/ready-$($env:DS01_WORKER)\" | Out-Null; " +
+            "while (-not (Test-Path \"$env:DS01_GATE/go\")) { Start-Sleep -Milliseconds 20 }; " +
+            "$until = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() + [int]$env:DS01_SECONDS; " +
+            "$i = 0; while ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -lt $until) { " +
             "$n = \"c$($env:DS01_WORKER)x$i-$($env:DS01_RUN)\"; $g = $i % 2; $i++; " +
             "try { New-Ds01Container $n -Project " + project + " -GpuCount $g -ErrorAction Stop | Out-Null; " +
             "Start-Ds01Container $n -ErrorAction Stop; Stop-Ds01Container $n -Kill -ErrorAction Stop; " +
-            "if ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -lt [long]$env:DS01_UNTIL) { Remove-Ds01Container $n -Force -ErrorAction Stop } } " +
-            "catch { \"ERR $($_.FullyQualifiedErrorId.Split(',')[0])|$($_.CategoryInfo.Category)\" } }; \"DONE $i\"";
+            "if ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -lt $until) { Remove-Ds01Container $n -Force -ErrorAction Stop } } " +
+            "catch { \"ERR $($_.FullyQualifiedErrorId.Split(',')[0])|$($_.CategoryInfo.Category)\" } }; \"DONE $i\"; exit 0"; // a caught error would make ds01 exit 1
         var procs = Enumerable.Range(0, workers).Select(w =>
         {
             var env = bed.Env;
             env["DS01_WORKER"] = w.ToString();
             env["DS01_RUN"] = bed.RunId;
-            env["DS01_UNTIL"] = until.ToString();
+            env["DS01_GATE"] = gate;
+            env["DS01_SECONDS"] = seconds.ToString();
             return Ds01Cli.Start(env, null, "-c", script);
         }).ToList();
+        var ready = DateTime.UtcNow.AddSeconds(600);
+        while (Directory.GetFiles(gate, "ready-*").Length < workers && procs.All(p => !p.HasExited) && DateTime.UtcNow < ready) Thread.Sleep(100);
+        File.WriteAllText(Path.Combine(gate, "go"), "");
 
         // Meanwhile: no GPU slot is ever on two live containers (read from dockerd's own list, one snapshot each time).
         var samples = 0;
@@ -177,7 +186,7 @@ public class ReliabilityTests
         foreach (var (p, w) in procs.Select((p, w) => (p, w)))
         {
             var r = Ds01Cli.Wait(p, new[] { $"worker {w}" });
-            Assert.True(r.ExitCode == 0, $"worker {w}: {r.Err}");
+            Assert.True(r.ExitCode == 0, $"worker {w} exited {r.ExitCode}: {r.Err} {r.Out}");
             var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             Assert.StartsWith("DONE ", lines[^1]);
             cycles += int.Parse(lines[^1][5..]);
@@ -185,7 +194,7 @@ public class ReliabilityTests
             Assert.True(unexpected.Count == 0, $"worker {w}: {string.Join("; ", unexpected)} {r.Err}");
             p.Dispose();
         }
-        Assert.True(cycles >= workers, $"only {cycles} cycles ran");
+        Assert.True(cycles >= workers, $"only {cycles} cycles ran in {seconds} s");
         Assert.True(samples > 0);
 
         // Every container left is labelled for its owner, and every event line is one whole JSON event.

@@ -181,7 +181,8 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
         {
             var r = _bed.As(Bob, "dotnet", new[] { Ds01Cli.Dll }.Concat(args));
             Assert.True(r.Code != 0, $"ds01 {string.Join(' ', args)}: {r.All}");
-            Assert.True(r.Err.Contains("ContainerNotFound") || r.Err.Contains("InvalidContainerName"), r.All);
+            // By name it is Bob's own (missing) container; by Alice's full tag it is hers and refused.
+            Assert.True(r.Err.Contains("id: ContainerNotFound") || r.Err.Contains("id: NotOwner"), r.All);
         }
 
         // DOCKER_HOST is the caller's to set, but dockerd's own socket is not theirs to open: pointing at it reaches nothing.
