@@ -17,10 +17,12 @@ LIST="$REPO/tests/reliability/faults.tsv"
 shopt -s nullglob
 trx=("$DIR"/*.trx)
 [ ${#trx[@]} -gt 0 ] || { echo "reliability-table: no .trx files in $DIR (run scripts/test.sh first)" >&2; exit 2; }
+mapfile -t trx < <(ls -tr "${trx[@]}")   # oldest first: a test run again later counts by its latest result
 
-# One "testName<TAB>outcome" line per result; TRX writes each UnitTestResult start tag on one line.
+# One "testName<TAB>outcome" line per test, the latest; TRX writes each UnitTestResult start tag on one line.
 results="$(cat "${trx[@]}" | grep -o '<UnitTestResult [^>]*>' |
-    sed -n 's/.* testName="\([^"]*\)".* outcome="\([A-Za-z]*\)".*/\1\t\2/p' | sed 's/&quot;/"/g; s/&amp;/\&/g')"
+    sed -n 's/.* testName="\([^"]*\)".* outcome="\([A-Za-z]*\)".*/\1\t\2/p' | sed 's/&quot;/"/g; s/&amp;/\&/g' |
+    awk -F'\t' '{ last[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } } END { for (i = 1; i <= n; i++) print order[i] "\t" last[order[i]] }')"
 
 bad=0
 table() {
