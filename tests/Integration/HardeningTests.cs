@@ -318,6 +318,17 @@ public class GpuFaultTests
         Assert.Equal("0", bed.Inspect(bed.Tag("first"))!.Config!.Labels["ds01.gpu.slots"]);
         var holders = bed.Run("Get-Ds01GpuAllocation").Objects<Ds01GpuAllocation>().Where(a => a.Slots == "0").ToList();
         Assert.Equal(first, Assert.Single(holders).Container);
+
+        // Nothing of the killed process is left holding the slot or the lock: once its container is removed the next
+        // allocation proceeds at once and gets the same GPU, and no reservation outlives the container it was for.
+        Assert.Empty(bed.Run($"Remove-Ds01Container {first} -Force").Errors);
+        var next = bed.Run($"New-Ds01Container {bed.Name("next")} -Image {DockerTestBed.BusyboxImage} -GpuCount 1 -PassThru");
+        Assert.Empty(next.Errors);
+        Assert.Equal("0", bed.Inspect(bed.Tag("next"))!.Config!.Labels["ds01.gpu.slots"]);
+        var reservations = Path.Combine(bed.Config.StateDir, "gpu-reservations");
+        Assert.Empty(new GpuReservations(bed.Config.StateDir).Live(new HashSet<string>()));
+        Assert.True(!Directory.Exists(reservations) || Directory.GetFiles(reservations).Length == 0,
+            "left: " + (Directory.Exists(reservations) ? string.Join(", ", Directory.GetFiles(reservations)) : ""));
     }
 
     [Fact]

@@ -142,6 +142,62 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
     }
 
     [Fact]
+    public void Another_users_container_is_out_of_reach_through_every_path_cmdlets_ds01_docker_cli_raw_curl_and_dockerd_itself()
+    {
+        var name = _bed.Name("reach");
+        var tag = ServiceTestBed.Tag(name, Alice);
+        Assert.Equal(0, _bed.Docker(Alice, Run(tag)).Code);
+
+        // Its details are the owner's: docker inspect and the raw inspect are refused like stop, exec, logs and rm.
+        var inspect = _bed.Docker(Bob, "inspect", tag);
+        Assert.NotEqual(0, inspect.Code);
+        Assert.Contains($"belongs to '{Alice.Name}', not to you ('{Bob.Name}')", inspect.Err);
+        foreach (var (method, path, body) in new[]
+                 {
+                     ("GET", $"/v1.41/containers/{tag}/json", (string?)null), ("GET", $"/v1.41/containers/{tag}/logs?stdout=1", null),
+                     ("POST", $"/v1.41/containers/{tag}/exec", "{\"Cmd\":[\"true\"]}"), ("POST", $"/v1.41/containers/{tag}/kill", null),
+                     ("DELETE", $"/v1.41/containers/{tag}?force=1", null), ("GET", $"/containers/{tag}/json", null),
+                 })
+        {
+            var raw = _bed.Curl(Bob, method, path, body);
+            Assert.True(raw.Out.EndsWith("HTTP 403", StringComparison.Ordinal), $"{method} {path}: {raw.Out}");
+            Assert.DoesNotContain("\"Config\"", raw.Out); // nothing of the container's details leaks in the refusal
+        }
+
+        // The cmdlets: -User is for admins, and so is every action on it.
+        foreach (var script in new[]
+                 {
+                     $"Stop-Ds01Container {name} -User {Alice.Name} -Kill", $"Remove-Ds01Container {name} -User {Alice.Name} -Force",
+                     $"Invoke-Ds01ContainerCommand {name} -User {Alice.Name} -Command true",
+                 })
+        {
+            var r = _bed.Ds01(Bob, script);
+            Assert.True(r.Code == 1, $"{script}: {r.All}");
+            Assert.Contains("category: PermissionDenied", r.Err);
+            Assert.Contains("id: NotAnAdmin", r.Err);
+        }
+        // The seed-style commands resolve a name in the caller's own namespace; the full tag is not a name.
+        foreach (var args in new[] { new[] { "container-stop", name }, new[] { "container-stop", tag } })
+        {
+            var r = _bed.As(Bob, "dotnet", new[] { Ds01Cli.Dll }.Concat(args));
+            Assert.True(r.Code != 0, $"ds01 {string.Join(' ', args)}: {r.All}");
+            // By name it is Bob's own (missing) container; by Alice's full tag it is hers and refused.
+            Assert.True(r.Err.Contains("id: ContainerNotFound") || r.Err.Contains("id: NotOwner"), r.All);
+        }
+
+        // DOCKER_HOST is the caller's to set, but dockerd's own socket is not theirs to open: pointing at it reaches nothing.
+        var direct = new Dictionary<string, string?> { ["DOCKER_HOST"] = "unix://" + Path.Combine(_bed.DockerSocketDir, "docker.sock") };
+        var viaDockerd = _bed.Ds01(Bob, $"Stop-Ds01Container {name} -User {Alice.Name} -Kill", direct);
+        Assert.Equal(1, viaDockerd.Code);
+        var cli = _bed.As(Bob, "docker", new[] { "stop", tag }, direct);
+        Assert.NotEqual(0, cli.Code);
+
+        Assert.True(_bed.Inspect(tag)!.State!.Running, "Alice's container is untouched");
+        Assert.Equal(0, _bed.Docker(Alice, "inspect", tag).Code);
+        Assert.Equal(0, _bed.Docker(Alice, "rm", "-f", tag).Code);
+    }
+
+    [Fact]
     public void Raw_requests_that_play_on_field_names_or_old_api_versions_are_refused()
     {
         var tag = ServiceTestBed.Tag(_bed.Name("raw"), Alice);

@@ -51,6 +51,12 @@ public sealed class YamlSource
             problems.Add(new ConfigProblem(file, (int)e.Start.Line, (int)e.Start.Column, "YamlSyntax",
                 $"YAML syntax error: {msg}"));
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet throws these instead of a YamlException on some broken text ("defaults: [" before a key on
+            // the next line, " : ]"); it is still the file's fault, never a crash of the caller.
+            problems.Add(new ConfigProblem(file, 1, 1, "YamlSyntax", $"YAML syntax error: the file cannot be parsed ({e.Message})"));
+        }
         return new YamlSource(file, root, problems);
     }
 

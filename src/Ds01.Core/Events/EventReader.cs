@@ -79,26 +79,41 @@ public static class EventReader
         }
     }
 
+    /// <summary>
+    /// A line longer than this is not an event (the writer keeps each under 4096 bytes); it is skipped up to its
+    /// newline instead of buffered, so one huge line cannot take the reader's memory.
+    /// </summary>
+    public const int MaxLineBytes = 1 << 20;
+
+    // Lines without their newline; an oversized line comes back as one empty line, which parses as not an event.
     private static IEnumerable<ReadOnlyMemory<byte>> Lines(Stream s)
     {
         var buf = new byte[1 << 16];
         int start = 0, end = 0;
+        var skipping = false;
         while (true)
         {
             var nl = Array.IndexOf(buf, (byte)'\n', start, end - start);
             if (nl >= 0)
             {
-                if (nl > start) yield return new ReadOnlyMemory<byte>(buf, start, nl - start);
+                if (skipping) { skipping = false; yield return ReadOnlyMemory<byte>.Empty; }
+                else if (nl > start) yield return new ReadOnlyMemory<byte>(buf, start, nl - start);
                 start = nl + 1;
                 continue;
             }
+            if (skipping) start = end = 0;
             // No newline in what is buffered: move the partial line to the front (or grow) and read more.
             if (start > 0) { Buffer.BlockCopy(buf, start, buf, 0, end - start); end -= start; start = 0; }
-            if (end == buf.Length) Array.Resize(ref buf, buf.Length * 2);
+            if (end == buf.Length)
+            {
+                if (buf.Length >= MaxLineBytes) { skipping = true; start = end = 0; }
+                else Array.Resize(ref buf, buf.Length * 2);
+            }
             var n = s.Read(buf, end, buf.Length - end);
             if (n == 0)
             {
-                if (end > start) yield return new ReadOnlyMemory<byte>(buf, start, end - start);
+                if (skipping) yield return ReadOnlyMemory<byte>.Empty;
+                else if (end > start) yield return new ReadOnlyMemory<byte>(buf, start, end - start);
                 yield break;
             }
             end += n;

@@ -34,7 +34,14 @@ public sealed class GpuInventory
     public IReadOnlyList<Ds01GpuSlot> Load(GpuConfig? config)
     {
         if (config?.Gpus is { } gpus) return FromStatic(gpus);
-        var list = NvidiaSmiParser.ParseList(Run("-L"));
+        var listed = Run("-L");
+        // nvidia-smi always prints something: a GPU per line, or "No devices were found". Nothing at all is a broken
+        // driver or wrapper, and reading it as "no GPUs" would hide that behind NoFreeGpu.
+        if (string.IsNullOrWhiteSpace(listed))
+            throw new Ds01Exception(Ds01ErrorKind.InvalidData, "NvidiaSmiOutputEmpty",
+                $"'{NvidiaSmiPath} -L' exited 0 but printed nothing; it lists each GPU, or says 'No devices were found'.", NvidiaSmiPath,
+                $"Check that nvidia-smi works (driver loaded, no version mismatch), or list the GPUs under 'gpus:' in {GpuConfig.FileName}.");
+        var list = NvidiaSmiParser.ParseList(listed);
         var query = NvidiaSmiParser.ParseQuery(
             Run("--query-gpu=" + string.Join(",", QueryFields), "--format=csv,noheader,nounits"), QueryFields);
         return NvidiaSmiParser.BuildSlots(list, query);

@@ -79,7 +79,15 @@ public sealed class GpuReservations
         foreach (var file in files)
         {
             var r = Read(file);
-            if (r is null || existingTags.Contains(r.Tag)) continue;
+            if (r is null) continue;
+            if (existingTags.Contains(r.Tag))
+            {
+                // The create landed and the container's labels carry the slot now. The file of a creator that was killed
+                // before it could release it would otherwise count again once that container is removed, holding a
+                // slot nobody has for the rest of the grace time.
+                Release(r);
+                continue;
+            }
             // Age alone decides: a creator that is still alive after a timeout knows no more than one that was killed.
             if (now - r.CreatedAt < Grace && r.CreatedAt <= now + TimeSpan.FromMinutes(1)) result.Add(r);
         }
