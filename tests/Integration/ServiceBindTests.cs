@@ -69,8 +69,10 @@ public class ServiceBindTests : IClassFixture<ServiceTestBed>
         Assert.True(again.Code == 0, again.All);
         Assert.Contains("checked-directory", _bed.Docker(Alice, "exec", tag, "cat", "/workspace/marker").Out);
 
-        // Remove unmounts and removes ds01d's directory for the container.
+        // Remove unmounts and removes ds01d's directory for the container. ds01d does that once dockerd's answer has
+        // been relayed, so the CLI may return a moment before it is done.
         Assert.Equal(0, _bed.Docker(Alice, "rm", "-f", tag).Code);
+        for (var i = 0; i < 100 && Directory.Exists(Path.GetDirectoryName(target)); i++) Thread.Sleep(100);
         Assert.DoesNotContain(_bed.BindMounts(), m => m.StartsWith(Path.GetDirectoryName(target)! + "/", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.GetDirectoryName(target)));
     }

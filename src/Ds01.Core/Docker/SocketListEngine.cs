@@ -94,7 +94,7 @@ public sealed class SocketListEngine : IContainerEngine, IDisposable
             ID = Str(c, "Id") ?? "",
             Name = Str(c, "Name") ?? "",
             Image = Str(c, "Image") ?? "",
-            Created = DateTime.TryParse(Str(c, "Created"), CultureInfo.InvariantCulture,
+            Created = DateTime.TryParse(ToTicks(Str(c, "Created")), CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created) ? created : default,
             Config = config.ValueKind == JsonValueKind.Object ? new() { Image = Str(config, "Image") ?? "", Labels = LabelsOf(config) } : null,
             State = state.ValueKind == JsonValueKind.Object ? new()
@@ -107,6 +107,18 @@ public sealed class SocketListEngine : IContainerEngine, IDisposable
                 FinishedAt = Str(state, "FinishedAt") ?? "",
             } : null,
         });
+    }
+
+    // Docker writes nanoseconds; Docker.DotNet's reader drops the digits past .NET's 100 ns ticks, where DateTime.Parse
+    // would round them: cut them the same way, so both paths give the same time to the tick.
+    private static string? ToTicks(string? time)
+    {
+        if (time is null) return null;
+        var dot = time.IndexOf('.');
+        if (dot < 0) return time;
+        var end = dot + 1;
+        while (end < time.Length && char.IsAsciiDigit(time[end])) end++;
+        return end - dot - 1 <= 7 ? time : string.Concat(time.AsSpan(0, dot + 8), time.AsSpan(end));
     }
 
     private static string JsonString(string s)
