@@ -33,7 +33,7 @@ public class UserSetupTests
 
     private static string Snapshot(string dir) =>
         string.Join("\n", Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order()
-            .Select(p => $"{p} {new FileInfo(p).Length}"));
+            .Select(p => $"{p} {(Directory.Exists(p) ? "dir" : new FileInfo(p).Length.ToString())}"));
 
     [Fact]
     public void Root_sets_up_a_real_account_WhatIf_changes_nothing_files_are_the_accounts_and_a_second_run_changes_nothing()

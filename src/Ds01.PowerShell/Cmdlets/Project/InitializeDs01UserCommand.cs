@@ -90,7 +90,8 @@ public sealed class InitializeDs01UserCommand : Ds01ContainerCmdlet
                 container = c.Name;
                 var ip = Await(Engine.InspectContainerAsync(c.Tag, Cancellation))?.NetworkSettings?.Networks?.Values
                     .Select(n => n.IPAddress).FirstOrDefault(a => !string.IsNullOrEmpty(a));
-                if (!string.IsNullOrEmpty(ip)) jupyter = $"http://{ip}:8888/lab";
+                // On a network the container has its own address; with host networking (or none) the server's own port.
+                jupyter = $"http://{(string.IsNullOrEmpty(ip) ? "localhost" : ip)}:8888/lab";
             }
         }
         setup.Record(plan, changed);
