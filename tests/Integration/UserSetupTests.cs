@@ -123,4 +123,32 @@ public class UserSetupTests
             Directory.Delete(target, true);
         }
     }
+
+    [Fact]
+    public void Seed_user_setup_makes_what_the_cmdlet_makes_and_a_second_run_changes_nothing()
+    {
+        using var bed = new DockerTestBed();
+        var account = "d01s" + bed.RunId;
+        var user = MakeAccount(account);
+        try
+        {
+            var first = Ds01Cli.RunWith(bed.Env, null, "user-setup", account, "--host=gpu1");
+            Assert.True(first.ExitCode == 0, first.Err);
+            Assert.Contains($"ssh {account}@gpu1", first.Out);
+            var key = Path.Combine(user.Home, ".ssh", "id_ed25519");
+            Assert.Equal(user.Uid.ToString(), Cmd("stat", "-c", "%u", key).Out.Trim());
+            Assert.True(File.Exists(Path.Combine(user.Home, ".config", "ds01", UserSetup.VsCodeConfigName)));
+            var after = Snapshot(user.Home);
+
+            var second = Ds01Cli.RunWith(bed.Env, null, "user-setup", account, "--host=gpu1");
+
+            Assert.True(second.ExitCode == 0, second.Err);
+            Assert.Contains("nothing was changed", second.Out);
+            Assert.Equal(after, Snapshot(user.Home));
+        }
+        finally
+        {
+            Cmd("userdel", "-r", account);
+        }
+    }
 }
