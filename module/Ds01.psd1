@@ -29,6 +29,7 @@
         'Sync-Ds01SlurmAccount'
         'Get-Ds01UsageReport'
         'Initialize-Ds01Project'
+        'Initialize-Ds01User'
         'Import-Ds01Image'
         'Invoke-Ds01ContainerCommand'
         'Invoke-Ds01Maintenance'

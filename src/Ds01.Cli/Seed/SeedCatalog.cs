@@ -58,6 +58,8 @@ public static class SeedCatalog
             F(("framework", "Framework"), ("type", "UseCase"), ("add", "Package")), []),
         new("project-launch", "Start-Ds01Project", "build the project image if missing, deploy its container (--open: and enter it)", "about_Ds01_Containers",
             F(("gpu", "GpuCount"), ("gpus", "GpuCount")), []),
+        new("user-setup", "Initialize-Ds01User", "set up your account: home folders, SSH key, VS Code snippet, optionally a starter container", "about_Ds01_Containers",
+            F(("container", "StarterContainer"), ("image", "Image"), ("gpu", "GpuCount"), ("host", "HostName")), []),
         new("image-pull", "Import-Ds01Image", "fetch a base image (an AIME framework's, or --image=NAME)", "about_Ds01_Images", F(("version", "FrameworkVersion")), []),
         new("check-limits", "Get-Ds01ResourceLimit", "your resource limits", "about_Ds01_Quotas", None, []),
         new("gpu-status", "Get-Ds01Gpu", "every GPU and MIG slot and who holds it", "about_Ds01_Gpu", None, []),

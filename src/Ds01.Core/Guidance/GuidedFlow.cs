@@ -117,6 +117,27 @@ public static class GuidedFlows
                 "builds it and bakes your user into it. A first build downloads the base and can take 2-10 minutes; progress is shown."),
         ],
         "The Dockerfile is written and the image built; containers of this project then start from it."),
+        new("Initialize-Ds01Project", "Set up a project (step by step)",
+        [
+            new("What a project is", "A project is a folder for your work (your workspace, mounted at /workspace in its containers), a Dockerfile " +
+                "that describes its image, and the image itself. " + ImageIs, "Project", "Project name (letters, digits, - and _; e.g. my-thesis)"),
+            new("The framework", "The base comes from the lab's AIME catalog (Get-Ds01Framework lists it): PyTorch, TensorFlow or JAX with matching CUDA.",
+                "Framework", "Framework (pytorch, tensorflow or jax)"),
+            new("Only what is missing", "A folder or Dockerfile that is already there is kept as it is, so running this twice is safe. " +
+                "With -Build the image is built too (2-10 minutes the first time)."),
+        ],
+        "The workspace folder and the Dockerfile are made where missing (and with -Build the image); launch it with Start-Ds01Project."),
+        new("Initialize-Ds01User", "Set up your account on this server (step by step)",
+        [
+            new("Your folders", "Ds01 keeps your projects' workspaces, their Dockerfiles and your data in folders in your home; the missing ones are made."),
+            new("Your SSH key", "An SSH key (~/.ssh/id_ed25519) lets this server prove who you are to others (GitHub, other servers). " +
+                "It is made with ssh-keygen only if you have none; an existing key is never replaced."),
+            new("VS Code", "VS Code's Remote-SSH extension edits files here from your own computer. Ds01 writes the lines for your computer's " +
+                "~/.ssh/config into ~/.config/ds01 and prints them; it never edits an ssh config itself."),
+            new("A starter container", ContainerIs, "StarterContainer", "Name for a starter container", "no container"),
+            new("Next steps", "At the end you get the SSH command, the Jupyter address of your container and where to find help."),
+        ],
+        "The missing folders, key and VS Code snippet are made (and the starter container deployed); what exists already is left alone."),
     ];
 
     private static readonly Dictionary<string, GuidedFlow> ByCmdlet = All.ToDictionary(f => f.Cmdlet, StringComparer.OrdinalIgnoreCase);

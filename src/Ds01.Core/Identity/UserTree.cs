@@ -27,14 +27,14 @@ public static class UserTree
     public static bool ActingForOther(UserIdentity caller, UserIdentity owner) => caller.Uid != owner.Uid;
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> (its directories created for the owner), never through a user's link.</summary>
-    public static void WriteFile(string path, string text, UserIdentity owner, bool chown)
+    public static void WriteFile(string path, string text, UserIdentity owner, bool chown, int mode = 0x1A4)
     {
         var dir = OpenDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, owner, create: true, chown);
         try
         {
             var name = Path.GetFileName(path);
             var temp = $".{name}.{Guid.NewGuid():N}.tmp";
-            var fd = Posix.OpenAt(dir, temp, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW, 0x1A4);
+            var fd = Posix.OpenAt(dir, temp, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW, mode);
             if (fd < 0) throw new IOException($"Cannot create '{temp}' in '{Path.GetDirectoryName(path)}': {Posix.Error(fd)}");
             try
             {
@@ -70,14 +70,38 @@ public static class UserTree
     }
 
     /// <summary>Creates <paramref name="path"/> and the directories above it that are missing, for the owner, never through a user's link.</summary>
-    public static void CreateDirectory(string path, UserIdentity owner, bool chown) =>
-        Posix.Close(OpenDirectory(Path.GetFullPath(path), owner, create: true, chown));
+    public static void CreateDirectory(string path, UserIdentity owner, bool chown, int mode = 0x1ED) =>
+        Posix.Close(OpenDirectory(Path.GetFullPath(path), owner, create: true, chown, mode));
+
+    /// <summary>
+    /// Whether something (a file, a directory, a link) has the name <paramref name="path"/>, looked at without
+    /// following a user's link on the way: such a link is refused (UserPathIsSymlink), as a write there would be.
+    /// </summary>
+    public static bool Exists(string path, UserIdentity owner)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = OpenDirectory(Path.GetDirectoryName(full)!, owner, create: false, chown: false, missingOk: true);
+        if (dir < 0) return false;
+        try
+        {
+            var fd = Posix.OpenAt(dir, Path.GetFileName(full), Posix.O_PATH | Posix.O_NOFOLLOW);
+            if (fd < 0) return false;
+            Posix.Close(fd);
+            return true;
+        }
+        finally
+        {
+            Posix.Close(dir);
+        }
+    }
 
     /// <summary>
     /// Opens a directory walking from / one component at a time. A component that is a symlink is followed only
     /// when root owns the link; otherwise <see cref="Ds01ErrorKind.PermissionDenied"/>. Returns the descriptor.
     /// </summary>
-    public static int OpenDirectory(string path, UserIdentity owner, bool create, bool chown)
+    /// <param name="mode">The mode of directories made on the way (0755; 0700 for ~/.ssh).</param>
+    /// <param name="missingOk">A missing component answers -1 instead of an error.</param>
+    public static int OpenDirectory(string path, UserIdentity owner, bool create, bool chown, int mode = 0x1ED, bool missingOk = false)
     {
         var hops = 0;
         var parts = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
@@ -104,7 +128,7 @@ public static class UserTree
                 var next = Posix.OpenAt(cur, part, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW);
                 if (next == -Posix.ENOENT && create)
                 {
-                    var made = Posix.MkdirAt(cur, part, 0x1ED);
+                    var made = Posix.MkdirAt(cur, part, mode);
                     if (made < 0 && made != -Posix.EEXIST) throw new IOException($"Cannot create '{walked}/{part}': {Posix.Error(made)}");
                     next = Posix.OpenAt(cur, part, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW);
                     if (next >= 0 && made == 0 && chown) Posix.Fchown(next, owner.Uid, owner.Gid);
@@ -133,6 +157,7 @@ public static class UserTree
                     }
                     continue;
                 }
+                if (next == -Posix.ENOENT && missingOk) return -1;
                 if (next < 0) throw new IOException($"Cannot open '{walked}/{part}': {Posix.Error(next)}");
                 Posix.Close(cur);
                 cur = next;

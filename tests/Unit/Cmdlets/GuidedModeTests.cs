@@ -69,6 +69,9 @@ public class GuidedModeTests
     [InlineData("Enter-Ds01Container", "NameRequired")]
     [InlineData("Invoke-Ds01ContainerCommand x", "CommandRequired")]
     [InlineData("Build-Ds01Image -Framework pytorch", "ProjectRequired")]
+    [InlineData("Initialize-Ds01Project -Guided", "GuidedNeedsTerminal")]
+    [InlineData("Initialize-Ds01Project -Framework pytorch", "ProjectRequired")]
+    [InlineData("Initialize-Ds01User -Guided", "GuidedNeedsTerminal")]
     public void Without_a_person_to_ask_a_left_out_value_is_a_specific_error_not_a_prompt(string command, string id)
     {
         using var config = new TempConfig();
@@ -78,6 +81,31 @@ public class GuidedModeTests
         Assert.Equal(id, e.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
         Assert.False(string.IsNullOrEmpty(e.ErrorDetails?.RecommendedAction));
+    }
+
+    [Fact]
+    public void Guided_user_setup_explains_each_step_asks_for_a_starter_container_and_with_WhatIf_changes_nothing()
+    {
+        using var config = new TempConfig();
+        config.Write("resource-limits.yaml", "defaults:\n  cpu_limit: 2\n");
+        // An empty answer means no starter container, so Docker is never asked.
+        var host = new ScriptedHost("", "Yes");
+        var r = host.Run("Initialize-Ds01User -HostName gpu1 -Guided -WhatIf", Env(config));
+        Assert.Empty(r.Errors);
+        var flow = GuidedFlows.Find("Initialize-Ds01User")!;
+        var at = 0;
+        foreach (var step in flow.Steps)
+        {
+            var i = host.Script.Transcript.IndexOf(step.Explanation, at, StringComparison.Ordinal);
+            Assert.True(i >= at, $"step '{step.Title}' not shown in order");
+            at = i;
+        }
+        Assert.Equal(["StarterContainer"], host.Script.Fields);
+        Assert.Equal(0, host.Script.AnswersLeft);
+        var result = Assert.Single(r.Objects<Ds01.Core.Users.Ds01SetupResult>());
+        Assert.Equal("", result.Changed);
+        Assert.Equal("", result.Container);
+        Assert.EndsWith("@gpu1", result.SshCommand);
     }
 
     [Fact]

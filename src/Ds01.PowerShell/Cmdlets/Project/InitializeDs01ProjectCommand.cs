@@ -18,6 +18,17 @@ public sealed class InitializeDs01ProjectCommand : Ds01DockerfileCmdlet
     [Parameter]
     public SwitchParameter NoCache { get; set; }
 
+    /// <summary>Explain each step first and ask for what is missing.</summary>
+    [Parameter]
+    public SwitchParameter Guided { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        // Before the base asks for -Project, so the explanation comes first and asks for it itself.
+        if (Guided) RunGuided();
+        base.BeginProcessing();
+    }
+
     protected override void ProcessRecord() => Try(() =>
     {
         var owner = Owner(User);
