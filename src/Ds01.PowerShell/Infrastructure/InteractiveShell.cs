@@ -11,12 +11,12 @@ namespace Ds01.PowerShell;
 public static class InteractiveShell
 {
     /// <summary>docker exec -it without a terminal fails after the fact ("the input device is not a TTY"): refuse first, before any change.</summary>
-    public static void RequireTerminal(string cmdlet, string name)
+    public static void RequireTerminal(string cmdlet, string name, bool open = true)
     {
         if (Console.IsInputRedirected || Console.IsOutputRedirected)
             throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "TerminalRequired",
-                $"{cmdlet} -Open needs an interactive terminal, and stdin or stdout is redirected.", name,
-                "Run it in a terminal, or leave out -Open; in scripts use Invoke-Ds01ContainerCommand.");
+                $"{cmdlet}{(open ? " -Open" : "")} needs an interactive terminal, and stdin or stdout is redirected.", name,
+                $"Run it in a terminal{(open ? ", or leave out -Open" : "")}; in scripts use Invoke-Ds01ContainerCommand.");
     }
 
     /// <summary>Runs the shell in the container until the user leaves it; the container keeps running.</summary>
