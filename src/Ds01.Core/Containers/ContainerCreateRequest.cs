@@ -12,5 +12,8 @@ public sealed class ContainerCreateRequest
     public string? Gpu { get; init; }
     public bool Wait { get; init; }
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromMinutes(10);
-    public string Interface { get; init; } = "atomic";
+    /// <summary>The event's "interface" field: how the create was asked for.</summary>
+    public string Interface { get; init; } = AtomicInterface;
+
+    public const string AtomicInterface = "atomic";
 }

@@ -41,6 +41,20 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
 
     protected ContainerCreation Creation => new(Session, Engine, Placement);
 
+    private readonly List<IDisposable> _nodeEngines = new();
+
+    /// <summary>Create and deploy where the backend puts the container (this server, or a Slurm node's endpoint).</summary>
+    protected ContainerDeployment Deployment => new(Creation, Containers, Session.Config.Cluster.IsSlurm
+        ? new Ds01.Core.Cluster.ClusterContainerCreation(Session, host => host == Engine.Endpoint ? Engine : NodeEngine(host))
+        : null);
+
+    private DockerEngine NodeEngine(string host)
+    {
+        var engine = new DockerEngine(host);
+        _nodeEngines.Add(engine);
+        return engine;
+    }
+
     /// <summary>The account to act for: the caller, or with -User (admins only) someone else.</summary>
     protected UserIdentity Owner(string? user) => Session.Access.Target(user);
 
@@ -100,6 +114,8 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
         {
             _engine?.Dispose();
             _engine = null;
+            foreach (var e in _nodeEngines) e.Dispose();
+            _nodeEngines.Clear();
         }
         base.Dispose(disposing);
     }

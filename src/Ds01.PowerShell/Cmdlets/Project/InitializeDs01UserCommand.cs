@@ -78,7 +78,7 @@ public sealed class InitializeDs01UserCommand : Ds01ContainerCmdlet
             Ds01Container? c = existing;
             if (existing is null && ShouldProcess($"{StarterContainer} (owner {owner.Name})", "Deploy starter container"))
             {
-                c = AwaitWithProgress(new ContainerDeployment(Creation, Containers).DeployAsync(new ContainerCreateRequest
+                c = AwaitWithProgress(Deployment.DeployAsync(new ContainerCreateRequest
                 {
                     Name = StarterContainer, Image = Image, GpuCount = GpuCount, Interface = "orchestration",
                 }, owner, Cancellation));

@@ -52,7 +52,7 @@ public sealed class StartDs01ProjectCommand : Ds01ImageCmdlet
         if (existing is null)
         {
             if (!ShouldProcess($"{name} (owner {owner.Name})", $"Deploy container of project {Name}")) return;
-            c = Await(new ContainerDeployment(Creation, Containers).DeployAsync(new ContainerCreateRequest
+            c = Await(Deployment.DeployAsync(new ContainerCreateRequest
             {
                 Name = name, Project = Name, GpuCount = GpuCount, Interface = "orchestration",
             }, owner, Cancellation));
