@@ -58,6 +58,17 @@ fi
 # attr NAME <element text>  ->  the attribute's integer value (0 when absent)
 attr() { local v; v="$(printf '%s' "$2" | sed -n "s/.*[[:space:]]$1=\"\\([0-9]*\\)\".*/\\1/p")"; echo "${v:-0}"; }
 
+# failed_tests TRX  ->  "name: first line of the message" per failed test, at most 10 (awk only: no python on CI)
+failed_tests() {
+    awk '
+        /<UnitTestResult / && /outcome="Failed"/ {
+            name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); want = 1; next }
+        want && /<Message>/ {
+            msg = $0; sub(/.*<Message>/, "", msg); sub(/<\/Message>.*/, "", msg)
+            if (n++ < 10) print name ": " substr(msg, 1, 240); want = 0 }
+    ' "$1" | sed 's/&quot;/"/g; s/&apos;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g'
+}
+
 problems=()
 for proj in "${PROJECTS[@]}"; do
     name="$(basename "$proj")"
@@ -88,6 +99,8 @@ for proj in "${PROJECTS[@]}"; do
     echo "--- $proj: total $t, passed $p, failed $f, skipped $s (dotnet test exit $rc)"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
     [ "$f" -eq 0 ] || problems+=("$proj: $f failed")
+    # CI keeps only the tail of the log: name each failed test (and its message's first line) next to the summary.
+    while IFS= read -r ft; do [ -n "$ft" ] && problems+=("  $ft"); done < <(failed_tests "$trx")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "*** $proj: dotnet test exit $rc with no failed test (crash or abort) - counted as 1 failed"
         failed=$((failed + 1)); problems+=("$proj: test run exit $rc")
