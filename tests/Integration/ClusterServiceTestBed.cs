@@ -122,12 +122,18 @@ public sealed class ClusterServiceTestBed : IDisposable
 
     public SlurmJob JobOf(string tag) => Jobs().Where(j => j.Name == "ds01:" + tag).OrderByDescending(j => j.JobId).First();
 
+    /// <summary>Cancels this run's jobs that still live and waits until they ended (their Epilogs removed their containers).</summary>
+    public void EndMyJobs()
+    {
+        foreach (var j in MyJobs().Where(j => !j.IsFinished)) Slurm("scancel", j.JobId.ToString(CultureInfo.InvariantCulture));
+        ClusterTestBed.WaitUntil(() => MyJobs().All(j => j.IsFinished), "this run's jobs ended", 60);
+    }
+
     public void Dispose()
     {
         try
         {
-            foreach (var j in MyJobs().Where(j => !j.IsFinished)) Slurm("scancel", j.JobId.ToString(CultureInfo.InvariantCulture));
-            ClusterTestBed.WaitUntil(() => MyJobs().All(j => j.IsFinished), "this run's jobs ended", 60);
+            EndMyJobs();
         }
         finally
         {

@@ -15,7 +15,12 @@ public class ClusterServiceTests : IClassFixture<ClusterServiceTestBed>
 {
     private readonly ClusterServiceTestBed _bed;
 
-    public ClusterServiceTests(ClusterServiceTestBed bed) => _bed = bed;
+    public ClusterServiceTests(ClusterServiceTestBed bed)
+    {
+        _bed = bed;
+        // Each test starts with the lab's GPUs free, also after an earlier test failed half-way.
+        _bed.EndMyJobs();
+    }
 
     private ServiceTestBed.Account Alice => _bed.Alice;
     private ServiceTestBed.Account Bob => _bed.Bob;
