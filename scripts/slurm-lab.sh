@@ -80,7 +80,8 @@ write_config() {
     local epilog="$REPO/config/slurm/epilog"
     [ -x "$epilog" ] || die "$epilog is missing or not executable"
     mkdir -p "$DIR"/{etc,log,run,state,dev,munge,mysql} "$DIR"/spool/{n1,n2,n3}
-    chmod 700 "$DIR/munge"
+    # 0755 as /run/munge: the test accounts (ClusterServiceTestBed) sbatch as themselves through the socket; the key stays 0400 root.
+    chmod 755 "$DIR/munge"
     # Fake GPUs: character devices with the NVIDIA major (195); nothing opens them, Slurm only stats them.
     local i
     for i in 0 1 2 3 4 5; do [ -c "$DIR/dev/nvidia$i" ] || mknod "$DIR/dev/nvidia$i" c 195 "$i"; done

@@ -14,7 +14,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 const string Usage = """
-usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR] [--log DIR] [--status-listen 127.0.0.1:PORT] [--binds DIR]
+usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR] [--log DIR] [--status-listen 127.0.0.1:PORT] [--binds DIR] [--slurm-node NAME]
        ds01d install [--root DIR] [--exec PATH] [--config DIR] [--no-systemctl]
        ds01d uninstall [--root DIR] [--no-systemctl]
 """;
@@ -22,6 +22,13 @@ usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR
 if (args.Length == 0 || args[0] is "-h" or "--help") { Console.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
 var options = ParseOptions(args.Skip(1).ToArray());
 if (options is null) { Console.Error.WriteLine(Usage); return 2; }
+// The node name is compared with squeue's; anything beyond Slurm's name characters is a typo.
+if (options.GetValueOrDefault("slurm-node") is { } nodeName &&
+    (nodeName.Length is 0 or > 64 || !nodeName.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' or '.')))
+{
+    Console.Error.WriteLine($"ds01d: --slurm-node '{nodeName}' is not a Slurm node name (1-64 letters, digits, '_', '-' or '.').");
+    return 2;
+}
 
 try
 {
@@ -68,6 +75,7 @@ static ServiceOptions ToServiceOptions(Dictionary<string, string?> o) => new()
     Paths = new Ds01Paths(o.GetValueOrDefault("config") ?? "/etc/ds01", o.GetValueOrDefault("state") ?? "/var/lib/ds01", o.GetValueOrDefault("log") ?? "/var/log/ds01"),
     StatusListen = o.GetValueOrDefault("status-listen"),
     Binds = o.GetValueOrDefault("binds") ?? ServiceOptions.DefaultBinds,
+    SlurmNode = o.GetValueOrDefault("slurm-node") ?? ServiceOptions.DefaultSlurmNode(),
 };
 
 static async Task RunAsync(ServiceOptions options)

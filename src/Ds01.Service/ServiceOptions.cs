@@ -15,4 +15,16 @@ internal sealed class ServiceOptions
     /// <summary>Where ds01d mounts the bind sources it checked (BindMounter); root's, nothing above it user-writable.</summary>
     public string Binds { get; init; } = DefaultBinds;
     public const string DefaultBinds = "/run/ds01/binds";
+    /// <summary>
+    /// This node's name in Slurm (--slurm-node; default the short host name, as slurmd takes it). With cluster.yaml's
+    /// backend: slurm, a user's create is admitted only for their running job on this node (Policy/ClusterAdmission.cs).
+    /// </summary>
+    public string SlurmNode { get; init; } = DefaultSlurmNode();
+
+    public static string DefaultSlurmNode()
+    {
+        var host = Environment.MachineName;
+        var dot = host.IndexOf('.');
+        return dot > 0 ? host[..dot] : host;
+    }
 }

@@ -19,10 +19,13 @@ public sealed class ServiceTestBed : IDisposable
     [DllImport("libc")] private static extern uint geteuid();
     private const int SigTerm = 15;
 
-    private readonly Process _service = null!;
+    private readonly Process? _service;
     private readonly List<string> _accounts = new();
 
-    public ServiceTestBed()
+    public ServiceTestBed() : this(startService: true) { }
+
+    /// <param name="startService">False: accounts, dirs and config only; the caller starts its own ds01d (ClusterServiceTestBed, one per node).</param>
+    internal ServiceTestBed(bool startService)
     {
         Assert.True(geteuid() == 0, "The ds01d tests create OS accounts and run the service as root (CI does); run them as root.");
         DockerHost = Environment.GetEnvironmentVariable("DOCKER_HOST") ?? "";
@@ -53,8 +56,11 @@ public sealed class ServiceTestBed : IDisposable
             File.WriteAllText(EventLog, "");
             File.SetUnixFileMode(EventLog, (UnixFileMode)0b110_100_100);
 
-            _service = StartService(Socket, out var log);
-            ServiceLog = log;
+            if (startService)
+            {
+                _service = StartService(Socket, out var log);
+                ServiceLog = log;
+            }
         }
         catch
         {
@@ -78,7 +84,7 @@ public sealed class ServiceTestBed : IDisposable
     /// <summary>ds01d's --binds directory (BindMounter): the checked bind sources are mounted under it.</summary>
     public string BindsDir { get; } = "";
     public string EventLog => Path.Combine(LogDir, "events.jsonl");
-    public StringWriter ServiceLog { get; } = null!;
+    public StringWriter ServiceLog { get; } = new();
 
     public sealed record Account(string Name, int Uid, int Gid, string Home);
 
@@ -245,7 +251,7 @@ public sealed class ServiceTestBed : IDisposable
 
     public void Dispose()
     {
-        try { Stop(_service); } catch (Exception) { }
+        try { if (_service is not null) Stop(_service); } catch (Exception) { }
         Cleanup();
     }
 

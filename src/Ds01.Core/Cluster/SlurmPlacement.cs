@@ -52,6 +52,18 @@ public sealed class SlurmPlacement : IGpuPlacement
         };
     }
 
+    /// <summary>
+    /// Everything the job decides about its container (GPU slots and labels, CUDA_VISIBLE_DEVICES, the device request,
+    /// the cluster labels), in one step: ds01d on the node writes these from the job itself, never from the request
+    /// (src/Ds01.Service/Policy/ClusterAdmission.cs).
+    /// </summary>
+    public void ApplyJob(CreateContainerParameters p, double holdMinutes)
+    {
+        var slots = _job.GpuIndices.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
+        if (slots.Count > 0) Apply(new GpuAssignment(slots, slots, slots.Count, holdMinutes), p);
+        Label(p);
+    }
+
     /// <summary>Labels every cluster container carries, GPU or not.</summary>
     public void Label(CreateContainerParameters p)
     {

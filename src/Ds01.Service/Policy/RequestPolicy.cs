@@ -164,7 +164,11 @@ internal sealed class RequestPolicy
                 throw Deny.Forbidden("ExecUserNotYours", $"An exec as '{user}' is not allowed under ds01d; it runs as the container's user.", id, "Leave out --user.");
             return Verdict.Pass;
         }
-        if (action is "start" or "restart") await EnsureBindsAsync(id, c, ct).ConfigureAwait(false);
+        if (action is "start" or "restart")
+        {
+            await CheckClusterStartAsync(id, ct).ConfigureAwait(false);
+            await EnsureBindsAsync(id, c, ct).ConfigureAwait(false);
+        }
         return action switch
         {
             "start" => Logged(c, owner, "container.start", 204),
@@ -175,6 +179,16 @@ internal sealed class RequestPolicy
             "unpause" => Logged(c, owner, "container.unpause", 204),
             _ => Verdict.Pass,
         };
+    }
+
+    /// <summary>On a Slurm node, a container of a job that no longer runs here is not started again: its GRES is free for others. For admins too.</summary>
+    private async Task CheckClusterStartAsync(string id, CancellationToken ct)
+    {
+        var cluster = new Ds01Session(_options.Paths, _identities).Config.Cluster;
+        if (!cluster.IsSlurm) return;
+        var found = await BindsOfAsync(id, ct).ConfigureAwait(false);
+        if (Core.Cluster.ClusterLabels.JobOf(found.Labels) is { } jobId)
+            await ClusterAdmission.CheckStartAsync(found.Tag, jobId, cluster, _options.SlurmNode, ct).ConfigureAwait(false);
     }
 
     private Verdict Logged(Caller c, Owner? owner, string type, int success, params (string Key, object? Value)[] extra) => new()
@@ -201,7 +215,16 @@ internal sealed class RequestPolicy
         var placement = new GpuService(session, _engine.Value);
         IReadOnlyList<Ds01GpuSlot> inventory = Array.Empty<Ds01GpuSlot>();
         var gpuSlots = new List<string>();
-        if (admitted.GpuDevices.Count > 0)
+        Core.Cluster.SlurmJob? job = null;
+        if (session.Config.Cluster.IsSlurm)
+        {
+            // A Slurm node: the create is the workload of the caller's running job here, whose GRES slurmctld holds,
+            // so the job (not the local allocator) decides the GPUs and ds01d writes them (Policy/ClusterAdmission.cs).
+            job = await ClusterAdmission.JobAsync(admitted.Body, admitted.Tag, session.Config.Cluster, ct).ConfigureAwait(false);
+            ClusterAdmission.Check(job, admitted.Tag, admitted.GpuDevices, user, _options.SlurmNode);
+            ClusterAdmission.Apply(admitted.Body, job, session, admitted.Limits.GpuHoldAfterStopMinutes);
+        }
+        else if (admitted.GpuDevices.Count > 0)
         {
             inventory = placement.Slots;
             gpuSlots = ResolveSlots(admitted.GpuDevices, inventory);
@@ -246,11 +269,13 @@ internal sealed class RequestPolicy
             After = status =>
             {
                 if (status != 201) return;
-                _events.Write("container.create", user.Name, new Dictionary<string, object?>
+                var details = new Dictionary<string, object?>
                 {
-                    ["container"] = admitted.Tag, ["gpu"] = string.Join(",", gpuSlots), ["pid"] = c.Peer.Pid,
+                    ["container"] = admitted.Tag, ["gpu"] = job is null ? string.Join(",", gpuSlots) : string.Join(",", job.GpuIndices), ["pid"] = c.Peer.Pid,
                     ["cpu_limit"] = admitted.Limits.CpuLimit, ["memory_limit"] = admitted.Limits.MemoryLimitBytes,
-                });
+                };
+                if (job is not null) { details["slurm_job"] = job.JobId; details["node"] = _options.SlurmNode; }
+                _events.Write("container.create", user.Name, details);
             },
         };
     }
