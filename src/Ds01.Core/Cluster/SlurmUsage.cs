@@ -20,11 +20,12 @@ public static class SlurmUsage
     public static async Task<IReadOnlyList<SacctJob>> ReadAsync(Ds01Session session, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         var cluster = session.Config.Cluster;
-        var args = new List<string>
-        {
-            "-a", "-X", "-P", "-n", "-o", string.Join(",", Fields),
-            "-S", Time(from), "-E", Time(to),
-        };
+        // As with the events (EventService.Scope): admins see everyone's jobs, any other user only their own, even
+        // where Slurm's PrivateData would show more.
+        var admin = session.Access.CallerIsAdmin;
+        var args = new List<string> { "-X", "-P", "-n", "-o", string.Join(",", Fields), "-S", Time(from), "-E", Time(to) };
+        if (admin) args.Insert(0, "-a");
+        else { args.Add("-u"); args.Add(session.Caller.Name); }
         if (cluster.Partition is not null) { args.Add("-r"); args.Add(cluster.Partition); }
         // sacct reads and writes times in the local zone of its process: UTC on both sides keeps them exact.
         var r = await new SlurmClient(cluster).RunAsync("sacct", args, null, ct, new Dictionary<string, string> { ["TZ"] = "UTC" }).ConfigureAwait(false);
@@ -32,7 +33,8 @@ public static class SlurmUsage
             throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "SlurmAccountingUnreadable",
                 $"sacct failed (exit {r.ExitCode}): {(string.IsNullOrWhiteSpace(r.StdErr) ? r.StdOut.Trim() : r.StdErr.Trim())}", "sacct",
                 "Check that slurmdbd answers (sacctmgr show cluster) and that accounting is enabled (AccountingStorageType), or use -Source Events.");
-        return Parse(r.StdOut);
+        var jobs = Parse(r.StdOut);
+        return admin ? jobs : jobs.Where(j => j.User == session.Caller.Name).ToList();
     }
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
