@@ -202,10 +202,13 @@ public class ClusterOperationsTests
         Assert.Equal(2 * recorded[twoJob].Seconds / 3600, byGpu["h100"].GpuHours, 3);
         Assert.Equal(3 / 7.0 * recorded[migJob].Seconds / 3600, byGpu["3g.40gb"].GpuHours, 3);
 
-        // The window cuts: a window that ends before the first job began has none of its hours.
-        var before = bed.Run($"Get-Ds01UsageReport -Since '{since.AddHours(-1).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}' -Until '{since.AddSeconds(-1).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'");
-        NoErrors(before);
-        Assert.DoesNotContain(before.Objects<Ds01UsageSummary>(), u => u.Name == "games");
+        // The window cuts: the first three seconds of the two-GPU job are 6 GPU-seconds, whatever ran before or after.
+        // sacct prints local time, as this process's zone reads it.
+        var started = new DateTimeOffset(DateTime.Parse(bed.Slurm("sacct", "-X", "-P", "-n", "-o", "Start", "-j", Id(twoJob)).Out.Trim(),
+            CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal));
+        var cut = bed.Run($"Get-Ds01UsageReport -Since '{started.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}' -Until '{started.AddSeconds(3).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'");
+        NoErrors(cut);
+        Assert.Equal(6 / 3600.0, Assert.Single(cut.Objects<Ds01UsageSummary>(), u => u.Name == "games").GpuHours, 4);
 
         // -Path is an event log, which Slurm's accounting is not: refused with a specific error.
         var both = bed.Run("Get-Ds01UsageReport -Source Slurm -Path /tmp/x.jsonl");
