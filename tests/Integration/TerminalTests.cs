@@ -12,10 +12,10 @@ public class TerminalTests
 {
     private const string Img = DockerTestBed.BusyboxImage;
 
-    private static string Ds01Exe => Path.Combine(Path.GetDirectoryName(Ds01Cli.Dll)!, "ds01");
+    internal static string Ds01Exe => Path.Combine(Path.GetDirectoryName(Ds01Cli.Dll)!, "ds01");
 
     /// <summary>A tmux server of its own (-L), so nothing else's sessions are touched; killed on dispose.</summary>
-    private sealed class Tmux : IDisposable
+    internal sealed class Tmux : IDisposable
     {
         private readonly string _socket = "ds01-test-" + Guid.NewGuid().ToString("N")[..8];
 

@@ -30,7 +30,8 @@ public sealed class SlurmClient
 
     public string Program(string name) => Path.Combine(_config.BinDir ?? "/usr/bin", name);
 
-    public async Task<Result> RunAsync(string program, IEnumerable<string> args, string? stdin, CancellationToken ct)
+    public async Task<Result> RunAsync(string program, IEnumerable<string> args, string? stdin, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(Program(program))
         {
@@ -38,6 +39,7 @@ public sealed class SlurmClient
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         if (_config.SlurmConf is not null) psi.Environment["SLURM_CONF"] = _config.SlurmConf;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         Process p;
         try { p = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)

@@ -14,13 +14,34 @@ public sealed class ContainerDeployment
     private readonly ContainerCreation _creation;
     private readonly ContainerService _containers;
     private readonly ClusterContainerCreation? _cluster;
+    private readonly Func<string, ContainerService>? _nodeContainers;
 
     /// <param name="cluster">The cluster create when the backend is Slurm; null on a single server.</param>
-    public ContainerDeployment(ContainerCreation creation, ContainerService containers, ClusterContainerCreation? cluster = null)
+    /// <param name="nodeContainers">With a cluster: the container service over a node's Docker endpoint (its docker_host).</param>
+    public ContainerDeployment(ContainerCreation creation, ContainerService containers, ClusterContainerCreation? cluster = null,
+        Func<string, ContainerService>? nodeContainers = null)
     {
         _creation = creation;
         _containers = containers;
         _cluster = cluster;
+        _nodeContainers = nodeContainers;
+    }
+
+    /// <summary>
+    /// Where -Open's shell goes: the container's id and shell, and the Docker endpoint that has it. On a cluster that
+    /// is the docker_host of the node Slurm picked (cluster.yaml), not this server's; null means this server's.
+    /// </summary>
+    public async Task<(string? Endpoint, string Id, string Shell)> ShellTargetAsync(Ds01Container c, UserIdentity owner, string? shell,
+        ClusterConfig cluster, CancellationToken ct)
+    {
+        if (_cluster is not null && _nodeContainers is not null && c.Node is { Length: > 0 } node)
+        {
+            var host = cluster.Node(node).DockerHost;
+            var (nodeId, nodeShell) = await _nodeContainers(host).ShellTargetAsync(c.Name, owner, start: false, shell, ct).ConfigureAwait(false);
+            return (host, nodeId, nodeShell);
+        }
+        var (id, sh) = await _containers.ShellTargetAsync(c.Name, owner, start: false, shell, ct).ConfigureAwait(false);
+        return (null, id, sh);
     }
 
     /// <summary>container-create: not started on a single server; on a cluster the job's container runs at once.</summary>

@@ -103,7 +103,14 @@ public sealed class ContainerService
         if (c.State?.Running != true)
         {
             CheckMountsStillAllowed(c, owner);
-            if (_gpu is not null) await _gpu.StartAsync(c, () => _docker.StartContainerAsync(c.ID, ct), ct).ConfigureAwait(false);
+            if (Cluster.ClusterJobs.IsClusterContainer(_session, c))
+            {
+                // The job's allocation holds its node's GPUs (the hold after stop), not this server's lock and
+                // inventory: the same node, GPU and job, as long as the job still runs.
+                await Cluster.ClusterJobs.RequireJobRunningAsync(_session, c, name, ct).ConfigureAwait(false);
+                await _docker.StartContainerAsync(c.ID, ct).ConfigureAwait(false);
+            }
+            else if (_gpu is not null) await _gpu.StartAsync(c, () => _docker.StartContainerAsync(c.ID, ct), ct).ConfigureAwait(false);
             else await _docker.StartContainerAsync(c.ID, ct).ConfigureAwait(false);
             Log("container.start", owner, Detail(c));
         }
@@ -130,13 +137,29 @@ public sealed class ContainerService
     public async Task<Ds01Container> StopAsync(string name, UserIdentity owner, int timeoutSeconds, bool kill, CancellationToken ct)
     {
         var c = await ResolveAsync(name, owner, ct).ConfigureAwait(false);
-        // A cluster container lives as long as its Slurm job: stopping it ends the job (the Epilog then removes it).
-        if (await Cluster.ClusterJobs.EndAsync(_session, c, ct).ConfigureAwait(false))
+        if (Cluster.ClusterJobs.IsClusterContainer(_session, c))
         {
-            try { await _docker.StopContainerAsync(c.ID, timeoutSeconds, ct).ConfigureAwait(false); }
-            catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound) { /* the Epilog was quicker */ }
-            Log("container.stop", owner, Detail(c));
+            // The GPU hold after stop is the job staying alive: its GRES stay held for the container until
+            // maintenance ends the job once the hold has passed (MaintenancePlanner.PlanGpuHold); the Epilog then
+            // removes the container. A container without GPUs (or with a zero hold) has nothing to hold: its job ends now.
+            var hold = Cluster.ClusterJobs.HoldsAfterStop(c);
+            if (!hold) await Cluster.ClusterJobs.EndAsync(_session, c, ct).ConfigureAwait(false);
+            if (c.State?.Running == true || c.State?.Paused == true)
+            {
+                try
+                {
+                    if (kill) await _docker.KillContainerAsync(c.ID, ct).ConfigureAwait(false);
+                    else await _docker.StopContainerAsync(c.ID, timeoutSeconds, ct).ConfigureAwait(false);
+                }
+                catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.NotFound) { /* the Epilog was quicker */ }
+            }
+            var d = Detail(c);
+            d["job"] = Cluster.ClusterLabels.JobOf(c.Config?.Labels);
+            d["job_kept"] = hold;
+            Log("container.stop", owner, d);
             var after = await _docker.InspectContainerAsync(c.ID, ct).ConfigureAwait(false);
+            if (hold && after is not null && c.Config?.Labels is { } held)
+                _session.Feedback.Note($"Slurm job {d["job"]} keeps GPU {d["gpu"]} on {(held.TryGetValue(Cluster.ClusterLabels.Node, out var node) ? node : "its node")} for {Labels.HoldMinutes(held).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} minutes: Start-Ds01Container {name} within that time runs it again there; after it, maintenance ends the job and the container is removed.");
             return ContainerMapper.FromInspect(after ?? c, Now);
         }
         if (c.State?.Running == true || c.State?.Paused == true)

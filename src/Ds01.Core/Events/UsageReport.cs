@@ -6,6 +6,10 @@ namespace Ds01.Core.Events;
 [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum UsageGrouping { User, Group, Gpu, Day }
 
+/// <summary>Where a usage report reads from: this server's events, or Slurm's accounting (sacct) over a cluster.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
+public enum UsageSource { Events, Slurm }
+
 /// <summary>One row of a usage report: flat, so it exports to CSV as is.</summary>
 public sealed class Ds01UsageSummary
 {

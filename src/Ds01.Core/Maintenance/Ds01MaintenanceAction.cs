@@ -4,7 +4,7 @@ namespace Ds01.Core.Maintenance;
 public enum MaintenanceTask { Idle, Runtime, GpuHold, Orphans, LogRotation }
 
 [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
-public enum MaintenanceActionKind { Stop, Remove, RemoveImage, Release, Warn, Rotate }
+public enum MaintenanceActionKind { Stop, Remove, RemoveImage, Release, Warn, Rotate, EndJob }
 
 /// <summary>
 /// One thing maintenance does (or, under -WhatIf, would do): flat, so a run's report exports to CSV.
@@ -27,6 +27,8 @@ public sealed class Ds01MaintenanceAction
     public string Id { get; init; } = "";
     /// <summary>GPU slots of the container, for the events.</summary>
     public string Gpu { get; init; } = "";
+    /// <summary>The Slurm job an EndJob action cancels (a cluster container's GPU hold after stop); null otherwise.</summary>
+    public long? Job { get; init; }
     /// <summary>When a warned container will be stopped.</summary>
     public DateTimeOffset? StopsAt { get; init; }
 

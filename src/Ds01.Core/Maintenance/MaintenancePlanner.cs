@@ -102,12 +102,29 @@ public static class MaintenancePlanner
     private static void PlanGpuHold(List<ContainerFacts> live, MaintenanceState next, DateTimeOffset now, List<Ds01MaintenanceAction> actions)
     {
         var since = next.LastGpuHoldRun ?? DateTimeOffset.MinValue;
-        foreach (var c in live.Where(c => c.State == ContainerState.Stopped && c.Gpu.Length > 0 && c.FinishedAt is not null))
+        foreach (var c in live.Where(c => c.State == ContainerState.Stopped && c.Gpu.Length > 0 && c.FinishedAt is not null && c.SlurmJob is null))
         {
             var expired = c.FinishedAt!.Value + TimeSpan.FromMinutes(c.GpuHoldMinutes);
             if (expired > since && expired <= now)
                 actions.Add(Act(c, MaintenanceTask.GpuHold, MaintenanceActionKind.Release,
                     $"stopped {c.FinishedAt:yyyy-MM-dd HH:mm}Z; the {c.GpuHoldMinutes:0.##}-minute hold on GPU {c.Gpu} ended {expired:yyyy-MM-dd HH:mm}Z", expired));
+        }
+        // On a cluster the hold is the container's Slurm job staying alive with its GRES: past the hold the job is
+        // ended (and ended again on a later run while Slurm still says it runs, so a missed run never holds GPUs
+        // for good); the Epilog then removes the container. Without GPUs nothing is held, so the hold is zero.
+        foreach (var c in live.Where(c => c.State == ContainerState.Stopped && c.SlurmJob is not null && c.SlurmJobRunning && c.FinishedAt is not null))
+        {
+            var minutes = c.Gpu.Length > 0 ? c.GpuHoldMinutes : 0;
+            var expired = c.FinishedAt!.Value + TimeSpan.FromMinutes(minutes);
+            if (expired > now) continue;
+            actions.Add(new Ds01MaintenanceAction
+            {
+                Task = MaintenanceTask.GpuHold, Action = MaintenanceActionKind.EndJob, Container = c.Tag, Target = c.Tag, User = c.User, Id = c.Id,
+                Gpu = c.Gpu, Job = c.SlurmJob, StopsAt = expired,
+                Reason = c.Gpu.Length > 0
+                    ? $"stopped {c.FinishedAt:yyyy-MM-dd HH:mm}Z; the {minutes:0.##}-minute hold on GPU {c.Gpu} ended {expired:yyyy-MM-dd HH:mm}Z: ends Slurm job {c.SlurmJob}"
+                    : $"stopped {c.FinishedAt:yyyy-MM-dd HH:mm}Z without GPUs to hold: ends Slurm job {c.SlurmJob}",
+            });
         }
         next.LastGpuHoldRun = now;
     }

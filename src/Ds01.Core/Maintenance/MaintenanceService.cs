@@ -87,7 +87,7 @@ public sealed class MaintenanceService
         };
         var details = new Dictionary<string, object?> { ["reason"] = a.Reason };
         if (a.Container.Length > 0) details["container"] = a.Container;
-        if (a.Gpu.Length > 0) details[a.Action == MaintenanceActionKind.Release ? "slots" : "gpu"] = a.Gpu;
+        if (a.Gpu.Length > 0) details[a.Action is MaintenanceActionKind.Release or MaintenanceActionKind.EndJob ? "slots" : "gpu"] = a.Gpu;
         try
         {
             switch (a.Action)
@@ -108,6 +108,13 @@ public sealed class MaintenanceService
                 case MaintenanceActionKind.Release:
                     details["outcome"] = "success";
                     if (a.StopsAt is { } expired) details["expired_at"] = expired.UtcDateTime.ToString("o", CultureInfo.InvariantCulture);
+                    break;
+                case MaintenanceActionKind.EndJob:
+                    // scancel as root (the timer); the Epilog removes the container and the node frees the GRES.
+                    await Cluster.ClusterJobs.CancelJobAsync(_session, a.Job!.Value, a.Container, ct).ConfigureAwait(false);
+                    details["job"] = a.Job;
+                    details["outcome"] = "job-ended";
+                    if (a.StopsAt is { } heldUntil) details["expired_at"] = heldUntil.UtcDateTime.ToString("o", CultureInfo.InvariantCulture);
                     break;
                 case MaintenanceActionKind.Warn:
                     type = "maintenance.warning";
@@ -170,6 +177,8 @@ public sealed class MaintenanceService
                 });
             }
         var containers = facts.Where(f => f is not null).Select(f => f!).ToList();
+        if (tasks.Contains(MaintenanceTask.GpuHold) && containers.Any(f => f.SlurmJob is not null))
+            await MarkSlurmJobsAsync(containers, ct).ConfigureAwait(false);
         // An account directory that answers "nobody exists" for every owner is down (LDAP, sssd), not empty:
         // removing everyone's containers on that answer would be a disaster, so ownership is not judged this run.
         var owners = containers.Select(f => f.User).Distinct().ToList();
@@ -180,6 +189,26 @@ public sealed class MaintenanceService
         }
         var rotation = tasks.Contains(MaintenanceTask.LogRotation) ? EventLogRotation.Plan(_session.Paths.EventLogFile, now) : null;
         return new MaintenanceSnapshot { Containers = containers, Images = images, Rotation = rotation };
+    }
+
+    /// <summary>
+    /// Marks the cluster containers whose Slurm job still runs (one squeue for all). When slurmctld does not answer,
+    /// none counts as running, so no job is ended on a guess; the next run tries again.
+    /// </summary>
+    private async Task MarkSlurmJobsAsync(List<ContainerFacts> containers, CancellationToken ct)
+    {
+        HashSet<long> running;
+        try
+        {
+            running = (await new Cluster.SlurmClient(_session.Config.Cluster).JobsAsync(ct).ConfigureAwait(false))
+                .Where(j => j.IsRunning).Select(j => j.JobId).ToHashSet();
+        }
+        catch (Ds01Exception e)
+        {
+            _session.Feedback.Warn($"Slurm's job list could not be read ({e.Message}); cluster GPU holds are checked next run.");
+            return;
+        }
+        foreach (var f in containers) f.SlurmJobRunning = f.SlurmJob is { } job && running.Contains(job);
     }
 
     private async Task<ContainerFacts?> FactsAsync(ContainerListResponse listed, ResourceLimitsConfig config,
@@ -216,6 +245,7 @@ public sealed class MaintenanceService
             GpuHoldMinutes = GpuHoldingReader.HoldMinutes(labels),
             CpuPercent = cpu, GpuUtilPercent = util, ExecSessions = c.ExecIDs?.Count ?? 0, KeepAliveAt = keepAlive,
             IdleTimeoutHours = limits?.IdleTimeoutHours, MaxRuntimeHours = limits?.MaxRuntimeHours,
+            SlurmJob = _session.Config.Cluster.IsSlurm ? Cluster.ClusterLabels.JobOf(labels) : null,
         };
     }
 

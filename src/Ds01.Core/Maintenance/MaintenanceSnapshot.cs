@@ -27,13 +27,18 @@ public sealed class ContainerFacts
     public DateTimeOffset? KeepAliveAt { get; init; }
     public double? IdleTimeoutHours { get; init; }
     public double? MaxRuntimeHours { get; init; }
+    /// <summary>The Slurm job a cluster container runs as (label ds01.slurm.job, with backend: slurm); null for a local one.</summary>
+    public long? SlurmJob { get; init; }
+    /// <summary>Slurm says that job still runs (so it still holds its GRES); false when it ended or could not be read.
+    /// Set after the facts are gathered, from one squeue for all of them.</summary>
+    public bool SlurmJobRunning { get; set; }
 
     public ContainerFacts With(bool ownerExists) => new()
     {
         Id = Id, Tag = Tag, User = User, State = State, CreatedAt = CreatedAt, StartedAt = StartedAt, FinishedAt = FinishedAt,
         Protected = Protected, OwnerExists = ownerExists, ImageId = ImageId, Gpu = Gpu, GpuHoldMinutes = GpuHoldMinutes,
         CpuPercent = CpuPercent, GpuUtilPercent = GpuUtilPercent, ExecSessions = ExecSessions, KeepAliveAt = KeepAliveAt,
-        IdleTimeoutHours = IdleTimeoutHours, MaxRuntimeHours = MaxRuntimeHours,
+        IdleTimeoutHours = IdleTimeoutHours, MaxRuntimeHours = MaxRuntimeHours, SlurmJob = SlurmJob, SlurmJobRunning = SlurmJobRunning,
     };
 }
 

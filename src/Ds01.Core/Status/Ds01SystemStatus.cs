@@ -18,8 +18,34 @@ public sealed class Ds01StatusContainer
     public DateTimeOffset? StopsAt { get; init; }
     /// <summary>Idle or Runtime: which rule sets StopsAt.</summary>
     public string StopReason { get; init; } = "";
+    /// <summary>The Slurm node it runs on (label ds01.node) with backend: slurm; null on a single server.</summary>
+    public string? Node { get; init; }
 
     public override string ToString() => Tag;
+}
+
+/// <summary>
+/// One node of a cluster (backend: slurm) in the status: Slurm's state and CPUs, its GPU GRES as GPU-equivalents
+/// and slots, and the Ds01 containers on its Docker endpoint (Get-Ds01SystemStatus -Node lists these rows).
+/// </summary>
+public sealed class Ds01StatusNode
+{
+    public string Name { get; init; } = "";
+    /// <summary>Slurm's node state (idle, mixed, allocated, down, with flags such as +drain).</summary>
+    public string State { get; init; } = "";
+    public double GpuEquivalentsAllocated { get; init; }
+    public double GpuEquivalentsTotal { get; init; }
+    public int SlotsTotal { get; init; }
+    public int SlotsInUse { get; init; }
+    public int CpusTotal { get; init; }
+    public int CpusAllocated { get; init; }
+    public int ContainersRunning { get; init; }
+    public int ContainersTotal { get; init; }
+    public string DockerHost { get; init; } = "";
+    /// <summary>Why part of this row could not be read (Slurm does not know the node, its endpoint did not answer); empty when all is well.</summary>
+    public string Problem { get; init; } = "";
+
+    public override string ToString() => Name;
 }
 
 /// <summary>
@@ -45,6 +71,10 @@ public sealed class Ds01SystemStatus
     public IReadOnlyList<Ds01GpuSlot> Slots { get; init; } = Array.Empty<Ds01GpuSlot>();
     public IReadOnlyList<Ds01StatusContainer> Containers { get; init; } = Array.Empty<Ds01StatusContainer>();
     public IReadOnlyList<Ds01GpuAllocation> Queue { get; init; } = Array.Empty<Ds01GpuAllocation>();
+    /// <summary>With backend: slurm, how many nodes the cluster has (0 on a single server).</summary>
+    public int NodeCount { get; init; }
+    /// <summary>With backend: slurm, one row per node; empty on a single server.</summary>
+    public IReadOnlyList<Ds01StatusNode> Nodes { get; init; } = Array.Empty<Ds01StatusNode>();
     /// <summary>What could not be read (no GPU inventory, ...); the rest of the status is still true.</summary>
     public IReadOnlyList<string> Problems { get; init; } = Array.Empty<string>();
 

@@ -46,7 +46,7 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
     /// <summary>Create and deploy where the backend puts the container (this server, or a Slurm node's endpoint).</summary>
     protected ContainerDeployment Deployment => new(Creation, Containers, Session.Config.Cluster.IsSlurm
         ? new Ds01.Core.Cluster.ClusterContainerCreation(Session, host => host == Engine.Endpoint ? Engine : NodeEngine(host))
-        : null);
+        : null, host => host == Engine.Endpoint ? Containers : new ContainerService(Session, NodeEngine(host)));
 
     private DockerEngine NodeEngine(string host)
     {

@@ -20,12 +20,15 @@ public static class InteractiveShell
     }
 
     /// <summary>Runs the shell in the container until the user leaves it; the container keeps running.</summary>
-    public static void Run(DockerEngine engine, string containerId, string shell)
+    public static void Run(DockerEngine engine, string containerId, string shell) => Run(engine.Endpoint, containerId, shell);
+
+    /// <summary>The shell through the given Docker endpoint (a cluster node's docker_host).</summary>
+    public static void Run(string endpoint, string containerId, string shell)
     {
         var psi = new ProcessStartInfo("docker") { UseShellExecute = false };
         foreach (var a in new[] { "exec", "-it", containerId, shell }) psi.ArgumentList.Add(a);
         // The endpoint this command chose (ds01d's socket when there is one), not the CLI's own default.
-        psi.Environment["DOCKER_HOST"] = engine.Endpoint;
+        psi.Environment["DOCKER_HOST"] = endpoint;
         Process? started;
         try { started = Process.Start(psi); }
         catch (System.ComponentModel.Win32Exception e)

@@ -115,6 +115,31 @@ public class MaintenancePlannerTests
     }
 
     [Fact]
+    public void On_a_cluster_the_hold_ends_the_running_job_after_it_and_again_while_Slurm_says_it_runs()
+    {
+        var st = new MaintenanceState();
+        var gh = new[] { MaintenanceTask.GpuHold };
+        ContainerFacts Job(string id, string gpu, long job, bool running) => new()
+        {
+            Id = id, Tag = id + "._.1001", User = "alice", State = ContainerState.Stopped, FinishedAt = T0.AddMinutes(-20), Gpu = gpu,
+            GpuHoldMinutes = 30, SlurmJob = job, SlurmJobRunning = running,
+        };
+        // Within its 30-minute hold the GPU container's job stays; a CPU-only one has no hold; an ended job needs nothing.
+        var held = Job("held", "0", 41, true);
+        var cpu = Job("cpu", "", 42, true);
+        var ended = Job("ended", "1", 43, false);
+        var first = Assert.Single(Run(ref st, T0, gh, held, cpu, ended));
+        Assert.Equal((MaintenanceActionKind.EndJob, "cpu._.1001", 42L), (first.Action, first.Container, first.Job));
+        // Past the hold: EndJob, and once more on the next run if Slurm still lists the job as running.
+        var after = Assert.Single(Run(ref st, T0.AddMinutes(11), gh, held, ended));
+        Assert.Equal((MaintenanceActionKind.EndJob, 41L, T0.AddMinutes(10)), (after.Action, after.Job, after.StopsAt));
+        Assert.Contains("ends Slurm job 41", after.Reason);
+        Assert.Single(Run(ref st, T0.AddMinutes(20), gh, held));
+        // No Release event for a cluster container: its hold is the job's.
+        Assert.DoesNotContain(Run(ref st, T0.AddMinutes(21), gh, ended), a => a.Action == MaintenanceActionKind.Release);
+    }
+
+    [Fact]
     public void Orphans_are_gone_owners_old_never_started_and_unused_legacy_images_never_protected_ones()
     {
         var gone = new ContainerFacts { Id = "g", Tag = "g._.4242", User = "ghost", State = ContainerState.Stopped, OwnerExists = false, ImageId = "img-legacy" };

@@ -3,7 +3,8 @@ using Ds01.Core.Containers;
 
 namespace Ds01.PowerShell.Cmdlets;
 
-/// <summary>container-deploy: create and start in one step (New-Ds01Container, then Start-Ds01Container); -Open then enters a shell.</summary>
+/// <summary>container-deploy: create and start in one step (New-Ds01Container, then Start-Ds01Container); -Open then enters a shell
+/// (on a cluster, through the docker_host of the container's node).</summary>
 [Cmdlet("Deploy", "Ds01Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(Ds01Container))]
 public sealed class DeployDs01ContainerCommand : Ds01ContainerCreateCmdlet
@@ -30,8 +31,9 @@ public sealed class DeployDs01ContainerCommand : Ds01ContainerCreateCmdlet
             Tell($"{c.Name} is running{(c.Gpu.Length > 0 ? $" on GPU {c.Gpu}" : "")}. Open a shell with: Enter-Ds01Container {c.Name}");
             return;
         }
-        var (id, shell) = Await(Containers.ShellTargetAsync(c.Name, owner, start: false, Shell, Cancellation));
-        InteractiveShell.Run(Engine, id, shell);
+        // On a cluster the container is on its node's endpoint, which need not be this server's.
+        var (endpoint, id, shell) = Await(Deployment.ShellTargetAsync(c, owner, Shell, Session.Config.Cluster, Cancellation));
+        InteractiveShell.Run(endpoint ?? Engine.Endpoint, id, shell);
         Tell($"You left {c.Name}; it is still running. 'exit' ends only your shell. Stop it with Stop-Ds01Container {c.Name} (or remove it when done).");
     });
 }

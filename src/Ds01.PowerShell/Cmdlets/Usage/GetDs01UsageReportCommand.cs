@@ -4,7 +4,10 @@ using Ds01.Core.Events;
 
 namespace Ds01.PowerShell.Cmdlets;
 
-/// <summary>audit-report: GPU-hours, container-hours, containers created and stopped by maintenance, from the events.</summary>
+/// <summary>
+/// audit-report: GPU-hours, container-hours, containers created and stopped by maintenance, from the events; with
+/// backend: slurm (or -Source Slurm) GPU-hours and job-hours of every node from Slurm's accounting (sacct).
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "Ds01UsageReport")]
 [OutputType(typeof(Ds01UsageSummary))]
 public sealed class GetDs01UsageReportCommand : Ds01Cmdlet
@@ -24,14 +27,28 @@ public sealed class GetDs01UsageReportCommand : Ds01Cmdlet
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
+    /// <summary>Events (this server's event log) or Slurm (sacct); Slurm by default with backend: slurm.</summary>
+    [Parameter]
+    public UsageSource Source { get; set; }
+
     protected override void EndProcessing() => Try(() =>
     {
         var until = MyInvocation.BoundParameters.ContainsKey(nameof(Until)) ? Until : Session.Clock.GetUtcNow();
         var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : until.AddDays(-7);
+        var cluster = Session.Config.Cluster;
+        var source = MyInvocation.BoundParameters.ContainsKey(nameof(Source)) ? Source : cluster.IsSlurm ? UsageSource.Slurm : UsageSource.Events;
+        if (source == UsageSource.Slurm && !cluster.IsSlurm)
+            throw new Core.Ds01Exception(Core.Ds01ErrorKind.InvalidOperation, "UsageSourceNeedsCluster",
+                $"-Source Slurm reads Slurm's accounting, and {cluster.File} does not say backend: slurm.", "Slurm",
+                "Leave out -Source (the events of this server), or configure the cluster in cluster.yaml.");
+        if (source == UsageSource.Slurm && Path is not null)
+            throw new Core.Ds01Exception(Core.Ds01ErrorKind.InvalidArgument, "UsagePathWithSlurm",
+                "-Path names an event log, which -Source Slurm does not read.", Path, "Use -Source Events with -Path, or leave out -Path.");
         var stats = new EventReadStats();
         var service = new EventService(Session);
         // Events before the window are read too: what was running when it began counts from its start.
-        var events = service.Read(new EventFilter { Until = until }, stats, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path));
+        var events = source == UsageSource.Slurm ? null
+            : service.Read(new EventFilter { Until = until }, stats, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path));
         ResourceLimitsConfig? config = null;
         try { config = Session.Config.ResourceLimits; } catch (Core.Ds01Exception) { }
         var groups = new Dictionary<string, string?>();
@@ -45,7 +62,13 @@ public sealed class GetDs01UsageReportCommand : Ds01Cmdlet
         if (until < since)
             throw new Core.Ds01Exception(Core.Ds01ErrorKind.InvalidArgument, "UntilBeforeSince", $"-Until ({until:u}) is before -Since ({since:u}).", null,
                 "Swap the two times, or leave one out.");
-        WriteObject(UsageReport.Compute(events, since, until, By, GroupOf), enumerateCollection: true);
+        if (source == UsageSource.Slurm)
+        {
+            var jobs = Await(Core.Cluster.SlurmUsage.ReadAsync(Session, since, until, Cancellation));
+            WriteObject(Core.Cluster.SlurmUsage.Compute(jobs, since, until, By, GroupOf), enumerateCollection: true);
+            return;
+        }
+        WriteObject(UsageReport.Compute(events!, since, until, By, GroupOf), enumerateCollection: true);
         if (stats.Invalid > 0) WriteWarning($"Skipped {stats.Invalid} of {stats.Lines} lines that are not valid events.");
     });
 }
