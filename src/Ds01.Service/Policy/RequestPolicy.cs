@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Docker.DotNet.Models;
 using Ds01.Core;
 using Ds01.Core.Containers;
 using Ds01.Core.Docker;
@@ -56,8 +57,8 @@ internal sealed class RequestPolicy
             if (s.Count == 2 && r.Method == "DELETE")
             {
                 if (!c.IsAdmin && r.QueryFlag("link")) throw Deny.AdminsOnly(r);
-                var owner = await OwnerAsync(s[1], c, ct).ConfigureAwait(false);
-                var dirs = (await BindsOfAsync(s[1], ct).ConfigureAwait(false)).Binds.Select(b => b.Dir).Distinct().ToList();
+                var (owner, found) = await InspectOwnedAsync(s[1], c, ct).ConfigureAwait(false);
+                var dirs = found.Binds.Select(b => b.Dir).Distinct().ToList();
                 var logged = Logged(c, owner, "container.remove", 204);
                 return new Verdict
                 {
@@ -92,10 +93,15 @@ internal sealed class RequestPolicy
 
     private sealed record Owner(string Tag, int? Uid, string? Name);
 
-    private async Task<Owner?> OwnerAsync(string idOrName, Caller c, CancellationToken ct)
+    private async Task<Owner?> OwnerAsync(string idOrName, Caller c, CancellationToken ct) =>
+        (await InspectOwnedAsync(idOrName, c, ct).ConfigureAwait(false)).Owner;
+
+    /// <summary>The container's owner (checked against the caller) and its binds, from one inspect.</summary>
+    private async Task<(Owner? Owner, ContainerBinds Binds)> InspectOwnedAsync(string idOrName, Caller c, CancellationToken ct)
     {
         var (_, doc) = await _docker.GetJsonAsync($"/containers/{Uri.EscapeDataString(idOrName)}/json", ct).ConfigureAwait(false);
         Owner? owner = null;
+        var binds = new ContainerBinds(new List<BindRef>(), new Dictionary<string, string>(), idOrName, "");
         using (doc)
         {
             if (doc is not null)
@@ -112,8 +118,14 @@ internal sealed class RequestPolicy
                 if (uid is null && name is not null) uid = _identities.FindByName(name)?.Uid;
                 name ??= uid is { } x ? _identities.FindByUid(x)?.Name : null;
                 owner = new Owner(tag, uid, name);
+                if (root.ValueKind == JsonValueKind.Object) binds = BindsOf(root, idOrName);
             }
         }
+        return (Owned(owner, idOrName, c), binds);
+    }
+
+    private static Owner? Owned(Owner? owner, string idOrName, Caller c)
+    {
         if (c.IsAdmin) return owner;
         if (owner is null)
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "ContainerNotFound", $"There is no container '{idOrName}'.", idOrName,
@@ -147,7 +159,7 @@ internal sealed class RequestPolicy
                 throw Deny.Forbidden("CopyIntoContainerNotAllowed", "Copying files into a container (docker cp to it) is not allowed under ds01d: dockerd writes them as root, also into your mounted directories.", id,
                     "Put files into your workspace directory on the host; it is mounted at /workspace.");
         }
-        var owner = await OwnerAsync(id, c, ct).ConfigureAwait(false);
+        var (owner, found) = await InspectOwnedAsync(id, c, ct).ConfigureAwait(false);
         if (!c.IsAdmin && action == "rename")
         {
             var to = r.QueryValue("name") ?? "";
@@ -164,7 +176,7 @@ internal sealed class RequestPolicy
                 throw Deny.Forbidden("ExecUserNotYours", $"An exec as '{user}' is not allowed under ds01d; it runs as the container's user.", id, "Leave out --user.");
             return Verdict.Pass;
         }
-        if (action is "start" or "restart") await EnsureBindsAsync(id, c, ct).ConfigureAwait(false);
+        if (action is "start" or "restart") EnsureBinds(found, c);
         return action switch
         {
             "start" => Logged(c, owner, "container.start", 204),
@@ -262,44 +274,37 @@ internal sealed class RequestPolicy
     private sealed record BindRef(string Source, string Dir, int Index, bool ReadOnly);
     private sealed record ContainerBinds(List<BindRef> Binds, Dictionary<string, string> Labels, string Tag, string User);
 
-    /// <summary>The container's bind sources that are ds01d's (BINDDIR/N), with its labels.</summary>
-    private async Task<ContainerBinds> BindsOfAsync(string id, CancellationToken ct)
+    /// <summary>The container's bind sources that are ds01d's (BINDDIR/N), with its labels, from its inspect document.</summary>
+    private ContainerBinds BindsOf(JsonElement root, string id)
     {
-        var (_, doc) = await _docker.GetJsonAsync($"/containers/{Uri.EscapeDataString(id)}/json", ct).ConfigureAwait(false);
-        var result = new ContainerBinds(new List<BindRef>(), new Dictionary<string, string>(), id, "");
-        using (doc)
+        var tag = root.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? (n.GetString() ?? "").TrimStart('/') : id;
+        var labels = new Dictionary<string, string>();
+        var user = "";
+        if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object)
         {
-            if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object) return result;
-            var root = doc.RootElement;
-            var tag = root.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? (n.GetString() ?? "").TrimStart('/') : id;
-            var labels = new Dictionary<string, string>();
-            var user = "";
-            if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object)
-            {
-                if (cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
-                    foreach (var p in l.EnumerateObject()) if (p.Value.ValueKind == JsonValueKind.String) labels[p.Name] = p.Value.GetString() ?? "";
-                if (cfg.TryGetProperty("User", out var u) && u.ValueKind == JsonValueKind.String) user = u.GetString() ?? "";
-            }
-            var binds = new List<BindRef>();
-            void Add(string source, bool ro)
-            {
-                if (_binds.Parse(source) is { } p) binds.Add(new BindRef(source, p.Dir, p.Index, ro));
-            }
-            if (root.TryGetProperty("HostConfig", out var host) && host.ValueKind == JsonValueKind.Object)
-            {
-                if (host.TryGetProperty("Binds", out var b) && b.ValueKind == JsonValueKind.Array)
-                    foreach (var x in b.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString() ?? ""))
-                    {
-                        var parts = x.Split(':');
-                        Add(parts[0], parts.Length > 2 && parts[2].Split(',').Contains("ro"));
-                    }
-                if (host.TryGetProperty("Mounts", out var m) && m.ValueKind == JsonValueKind.Array)
-                    foreach (var x in m.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object))
-                        if (x.TryGetProperty("Source", out var src) && src.ValueKind == JsonValueKind.String)
-                            Add(src.GetString() ?? "", x.TryGetProperty("ReadOnly", out var ro) && ro.ValueKind == JsonValueKind.True);
-            }
-            return new ContainerBinds(binds, labels, tag, user);
+            if (cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
+                foreach (var p in l.EnumerateObject()) if (p.Value.ValueKind == JsonValueKind.String) labels[p.Name] = p.Value.GetString() ?? "";
+            if (cfg.TryGetProperty("User", out var u) && u.ValueKind == JsonValueKind.String) user = u.GetString() ?? "";
         }
+        var binds = new List<BindRef>();
+        void Add(string source, bool ro)
+        {
+            if (_binds.Parse(source) is { } p) binds.Add(new BindRef(source, p.Dir, p.Index, ro));
+        }
+        if (root.TryGetProperty("HostConfig", out var host) && host.ValueKind == JsonValueKind.Object)
+        {
+            if (host.TryGetProperty("Binds", out var b) && b.ValueKind == JsonValueKind.Array)
+                foreach (var x in b.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString() ?? ""))
+                {
+                    var parts = x.Split(':');
+                    Add(parts[0], parts.Length > 2 && parts[2].Split(',').Contains("ro"));
+                }
+            if (host.TryGetProperty("Mounts", out var m) && m.ValueKind == JsonValueKind.Array)
+                foreach (var x in m.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object))
+                    if (x.TryGetProperty("Source", out var src) && src.ValueKind == JsonValueKind.String)
+                        Add(src.GetString() ?? "", x.TryGetProperty("ReadOnly", out var ro) && ro.ValueKind == JsonValueKind.True);
+        }
+        return new ContainerBinds(binds, labels, tag, user);
     }
 
     /// <summary>
@@ -307,9 +312,8 @@ internal sealed class RequestPolicy
     /// emptied) is mounted again from its ds01.bind.N label, re-checked against the owner's allowed roots and opened
     /// without links exactly as at create.
     /// </summary>
-    private async Task EnsureBindsAsync(string id, Caller c, CancellationToken ct)
+    private void EnsureBinds(ContainerBinds found, Caller c)
     {
-        var found = await BindsOfAsync(id, ct).ConfigureAwait(false);
         foreach (var b in found.Binds)
         {
             if (BindMounter.IsMounted(b.Source)) continue;
@@ -351,22 +355,37 @@ internal sealed class RequestPolicy
 
     private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
     {
-        var all = await _engine.Value.ListContainersAsync(null, ct).ConfigureAwait(false);
-        var tags = all.Where(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid))
-            .Select(x => x.Names.First().TrimStart('/')).ToList();
-        // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
+        // Docker's name filter picks the caller's containers by their names (ContainerNaming.DockerNameFilter matches
+        // what ParseTag reads), so dockerd does its per-container work for these few, not for every container on the
+        // server; both lookups are under the lock, as the whole list was.
+        bool Mine(ContainerListResponse x) => ContainerNaming.ParseTag(PrimaryName(x)).Uid == user.Uid;
         var name = ContainerNaming.ParseTag(admitted.Tag).Name;
-        if (!admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal) &&
-            tags.Select(t => ContainerNaming.ParseTag(t).Name).FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
-            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
-                $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
-                $"Use '{twin}' itself, or a name that differs by more than case.");
+        // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
+        if (!admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal))
+        {
+            var alike = await _engine.Value.ListContainersNamedAsync(
+                ContainerNaming.DockerNameFilter(user.Uid, name) ?? ContainerNaming.DockerNameFilter(user.Uid)!, null, ct).ConfigureAwait(false);
+            if (alike.Where(Mine).Select(x => ContainerNaming.ParseTag(PrimaryName(x)).Name)
+                    .FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+                throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                    $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
+                    $"Use '{twin}' itself, or a name that differs by more than case.");
+        }
         if (admitted.Limits.MaxContainers is not { } max) return;
-        var mine = tags.Count;
+        // At most max of them answer whether the limit is reached. Should the filter ever pass a name ParseTag does
+        // not give the caller, the limited answer could miss one of theirs: then all of them are counted.
+        var own = ContainerNaming.DockerNameFilter(user.Uid)!;
+        var listed = await _engine.Value.ListContainersNamedAsync(own, max, ct).ConfigureAwait(false);
+        var mine = listed.Count(Mine);
+        if (mine < listed.Count) mine = (await _engine.Value.ListContainersNamedAsync(own, null, ct).ConfigureAwait(false)).Count(Mine);
         if (mine >= max)
             throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {max}.", admitted.Tag,
                 "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
     }
+
+    /// <summary>A container's own name; Names also holds its link aliases (/other/alias), which are not its name.</summary>
+    private static string PrimaryName(ContainerListResponse x) =>
+        (x.Names?.FirstOrDefault(n => !n.TrimStart('/').Contains('/')) ?? x.Names?.FirstOrDefault() ?? "").TrimStart('/');
 
     /// <summary>
     /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
