@@ -164,18 +164,6 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
             Filters = labelFilters is null ? null : new Dictionary<string, IDictionary<string, bool>> { ["label"] = labelFilters },
         }, ct), ct);
 
-    /// <summary>
-    /// Containers whose name matches Docker's name filter (a regular expression, see ContainerNaming.DockerNameFilter),
-    /// at most <paramref name="limit"/> of them: dockerd does its per-container work only for those it returns.
-    /// </summary>
-    public Task<IList<ContainerListResponse>> ListContainersNamedAsync(string namePattern, int? limit, CancellationToken ct) =>
-        Call("list containers", null, () => _client.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Limit = limit is > 0 ? limit : null,
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [namePattern] = true } },
-        }, ct), ct);
-
     public async Task<IReadOnlyDictionary<string, long>> ContainerSizesAsync(CancellationToken ct)
     {
         var all = await Call("list container sizes", null, () => _client.Containers.ListContainersAsync(new ContainersListParameters

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Docker.DotNet.Models;
 using Ds01.Core;
 using Ds01.Core.Containers;
 using Ds01.Core.Docker;
@@ -355,37 +354,53 @@ internal sealed class RequestPolicy
 
     private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
     {
-        // Docker's name filter picks the caller's containers by their names (ContainerNaming.DockerNameFilter matches
-        // what ParseTag reads), so dockerd does its per-container work for these few, not for every container on the
-        // server; both lookups are under the lock, as the whole list was.
-        bool Mine(ContainerListResponse x) => ContainerNaming.ParseTag(PrimaryName(x)).Uid == user.Uid;
+        var twins = !admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal);
+        var max = admitted.Limits.MaxContainers;
+        if (!twins && max is null) return;
         var name = ContainerNaming.ParseTag(admitted.Tag).Name;
+        // One GET of the caller's containers by Docker's name filter (ContainerNaming.DockerNameFilter matches what
+        // ParseTag reads), not a list of every container on the server: dockerd's per-container work and the parsing
+        // then cost as many containers as the caller has. Without a limit, only names like this one are needed.
+        var tags = await OwnTagsAsync(user, (max is null ? ContainerNaming.DockerNameFilter(user.Uid, name) : null) ?? ContainerNaming.DockerNameFilter(user.Uid)!, ct)
+            .ConfigureAwait(false);
         // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
-        if (!admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal))
-        {
-            var alike = await _engine.Value.ListContainersNamedAsync(
-                ContainerNaming.DockerNameFilter(user.Uid, name) ?? ContainerNaming.DockerNameFilter(user.Uid)!, null, ct).ConfigureAwait(false);
-            if (alike.Where(Mine).Select(x => ContainerNaming.ParseTag(PrimaryName(x)).Name)
-                    .FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
-                throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
-                    $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
-                    $"Use '{twin}' itself, or a name that differs by more than case.");
-        }
-        if (admitted.Limits.MaxContainers is not { } max) return;
-        // At most max of them answer whether the limit is reached. Should the filter ever pass a name ParseTag does
-        // not give the caller, the limited answer could miss one of theirs: then all of them are counted.
-        var own = ContainerNaming.DockerNameFilter(user.Uid)!;
-        var listed = await _engine.Value.ListContainersNamedAsync(own, max, ct).ConfigureAwait(false);
-        var mine = listed.Count(Mine);
-        if (mine < listed.Count) mine = (await _engine.Value.ListContainersNamedAsync(own, null, ct).ConfigureAwait(false)).Count(Mine);
-        if (mine >= max)
-            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {max}.", admitted.Tag,
+        if (twins && tags.Select(t => ContainerNaming.ParseTag(t).Name).FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+            throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
+                $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
+                $"Use '{twin}' itself, or a name that differs by more than case.");
+        if (max is not { } limit) return;
+        var mine = tags.Count;
+        if (mine >= limit)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {limit}.", admitted.Tag,
                 "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
     }
 
-    /// <summary>A container's own name; Names also holds its link aliases (/other/alias), which are not its name.</summary>
-    private static string PrimaryName(ContainerListResponse x) =>
-        (x.Names?.FirstOrDefault(n => !n.TrimStart('/').Contains('/')) ?? x.Names?.FirstOrDefault() ?? "").TrimStart('/');
+    /// <summary>
+    /// The names of the caller's containers that Docker's name filter <paramref name="pattern"/> selects, each checked
+    /// again with ParseTag; a container's own name only (Names also holds its link aliases, /other/alias). Any answer
+    /// but a list is an error: a count that could not be made never passes.
+    /// </summary>
+    private async Task<List<string>> OwnTagsAsync(UserIdentity user, string pattern, CancellationToken ct)
+    {
+        var filters = new JsonObject { ["name"] = new JsonObject { [pattern] = true } }.ToJsonString();
+        var (status, doc) = await _docker.GetJsonAsync($"/containers/json?all=1&filters={Uri.EscapeDataString(filters)}", ct).ConfigureAwait(false);
+        using (doc)
+        {
+            if (status != 200 || doc is null || doc.RootElement.ValueKind != JsonValueKind.Array)
+                throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "DockerListFailed",
+                    $"dockerd did not list {user.Name}'s containers (HTTP {status}), so the create could not be checked.", user.Name,
+                    "Try again; if it persists, ask an admin to look at dockerd and ds01d's log.");
+            var tags = new List<string>();
+            foreach (var c in doc.RootElement.EnumerateArray())
+            {
+                if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("Names", out var names) || names.ValueKind != JsonValueKind.Array) continue;
+                var all = names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => (n.GetString() ?? "").TrimStart('/')).ToList();
+                var own = all.FirstOrDefault(n => !n.Contains('/')) ?? all.FirstOrDefault();
+                if (own is not null && ContainerNaming.ParseTag(own).Uid == user.Uid) tags.Add(own);
+            }
+            return tags;
+        }
+    }
 
     /// <summary>
     /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
