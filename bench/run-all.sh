@@ -6,17 +6,22 @@
 #
 #   bench/run-all.sh [--smoke] [--update-readme [--readme FILE]] [--no-build] [--out DIR] [--note TEXT]
 #                    [--containers N] [--runs N] [--cold-runs N] [--decision 0,50,200,1000] [--service-runs N]
+#                    [--service-only] [--service-others N]
 #
 #   --smoke          one iteration of everything, a few containers (about a minute): proves the suite runs, numbers mean nothing
 #   --update-readme  rewrite README.md's table between <!-- perf-table:begin --> and <!-- perf-table:end -->
 #                    (--readme FILE: that file's instead)
 #   --note TEXT      added to the table's machine line (e.g. that other work loaded the machine)
+#   --service-only   only the two ds01d rows (list, create + remove through ds01d vs direct): prints them, writes no
+#                    latest.md and no README (for work on ds01d's request path; needs no pwsh)
+#   --service-others N  before the ds01d rows, N containers of another uid made directly on dockerd (a shared
+#                    server: ds01d's create checks only count the caller's); removed afterwards; with --service-only
 # Needs root (dockerd, useradd), pwsh, and the Release build (done here unless --no-build).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
-smoke=0 update=0 build=1 out="$REPO/bench/results" note="" readme="$REPO/README.md"
+smoke=0 update=0 build=1 service_only=0 service_others=0 out="$REPO/bench/results" note="" readme="$REPO/README.md"
 containers=200 runs=15 cold_runs=9 decision=0,50,200,1000 service_runs=15
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -31,7 +36,9 @@ while [ $# -gt 0 ]; do
         --cold-runs) cold_runs="${2:?}"; shift ;;
         --decision) decision="${2:?}"; shift ;;
         --service-runs) service_runs="${2:?}"; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --service-only) service_only=1 ;;
+        --service-others) service_others="${2:?}"; shift ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -40,12 +47,16 @@ if [ "$smoke" -eq 1 ]; then containers=5 runs=1 cold_runs=1 decision=0,5 service
 for n in "$containers" "$runs" "$cold_runs" "$service_runs"; do
     [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] || { echo "run-all.sh: counts must be positive integers, got '$n'" >&2; exit 2; }
 done
+[[ "$service_others" =~ ^[0-9]+$ ]] || { echo "run-all.sh: --service-others takes a number" >&2; exit 2; }
+# The table's list row names --containers; other containers beside them would make it wrong.
+[ "$service_others" -eq 0 ] || [ "$service_only" -eq 1 ] || { echo "run-all.sh: --service-others needs --service-only" >&2; exit 2; }
 [[ "$decision" =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "run-all.sh: --decision takes numbers like 0,50,200" >&2; exit 2; }
+[ "$service_only" -eq 0 ] || [ "$update" -eq 0 ] || { echo "run-all.sh: --service-only writes no table; leave out --update-readme" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run-all.sh: needs root (it starts dockerd and makes a temporary account)" >&2; exit 2; }
 export PATH="$PATH:$HOME/.dotnet/tools" DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 # Nothing of the caller's environment may point the run at another daemon, config or state: it makes its own.
 unset DS01_CONFIG_DIR DS01_STATE_DIR DS01_LOG_DIR DS01_NVIDIA_SMI DS01_TEST_DOCKER_SOCK DS01_TEST_DOCKER_RUNDIR DS01_TEST_DOCKER_BRIDGE
-command -v pwsh >/dev/null || { echo "run-all.sh: pwsh not found (scripts/test.sh --install installs it)" >&2; exit 2; }
+[ "$service_only" -eq 1 ] || command -v pwsh >/dev/null || { echo "run-all.sh: pwsh not found (scripts/test.sh --install installs it)" >&2; exit 2; }
 
 step() { printf '=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 bin() { printf '%s/%s/bin/Release/net10.0/%s.dll' "$REPO" "$1" "$2"; }
@@ -83,6 +94,7 @@ step "private dockerd ($DS01_TEST_DOCKER_DIR)"
 eval "$("$REPO/scripts/test-dockerd.sh" start </dev/null 9>&- | tail -n 1)"
 echo "DOCKER_HOST=$DOCKER_HOST"
 
+if [ "$service_only" -eq 0 ]; then
 step "in-process costs (BenchmarkDotNet$([ "$smoke" -eq 1 ] && echo ', Dry job'))"
 bdn=(dotnet "$(bin bench/Allocation Ds01.Bench.Allocation)" --json-out "$work/inprocess.json")
 [ "$smoke" -eq 0 ] || bdn+=(--smoke)
@@ -95,10 +107,15 @@ grep -E '^\|' "$work/inprocess.log" | tail -n 20 || true
 step "whole operations against dockerd ($containers containers, $runs runs, $cold_runs cold processes)"
 dotnet "$(bin bench/Operations Ds01.Bench.Operations)" measure --out "$work/operations.json" \
     --containers "$containers" --runs "$runs" --cold-runs "$cold_runs" --decision "$decision" --warmup "$((1 - smoke))"
+fi
 
 step "Docker API through ds01d vs direct, as a temporary non-admin account"
 account="ds01bench$$"
 useradd -m -U -s /bin/sh "$account"
+# Another uid's containers (no account needed: nothing runs in them), named as Ds01 names them.
+others_uid=$(( $(id -u "$account") + 100000 ))
+for i in $(seq 1 "$service_others"); do printf 'other%04d._.%s\n' "$i" "$others_uid"; done |
+    xargs -r -P 4 -I{} docker create -q --name {} --label aime.mlc=other --label ds01.user=other ds01-test/busybox:latest true >/dev/null
 svc="$work/svc"
 mkdir -p "$svc/etc" "$svc/state" "$svc/log" "$svc/out"
 chmod 755 "$svc" "$svc/etc" "$svc/log"; chmod 700 "$svc/state"
@@ -128,6 +145,8 @@ setpriv --reuid="$account" --regid="$account" --init-groups -- env HOME="/home/$
     dotnet "$(bin bench/Service Ds01.Bench.Service)" "$DOCKER_HOST" "unix://$svc/ds01d.sock" "$containers" "$service_runs" "$svc/out/service.json"
 cp "$svc/out/service.json" "$work/service.json"
 kill -TERM "$svc_pid"; wait "$svc_pid" 2>/dev/null || true; svc_pid=""
+for i in $(seq 1 "$service_others"); do printf 'other%04d._.%s\n' "$i" "$others_uid"; done | xargs -r -P 4 -n 20 docker rm -f >/dev/null
+[ "$service_only" -eq 0 ] || exit 0
 
 step "report"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -98,6 +98,59 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
     }
 
     [Fact]
+    public void Max_containers_through_ds01d_counts_the_callers_containers_by_name()
+    {
+        // ds01d asks dockerd for the caller's containers through Docker's name filter (ContainerNaming.DockerNameFilter):
+        // every container named NAME._.UID counts, whoever made it (root here, one of them with a leading zero, which
+        // ParseTag reads as the same uid); Bob's do not. max_containers is 6 (ServiceTestBed).
+        int AlicesNow() => _bed.Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult()
+            .Count(x => x.Names.Any(n => Ds01.Core.Naming.ContainerNaming.ParseTag(n).Uid == Alice.Uid));
+        string[] Create(string tag) => new[] { "create", "--name", tag }.Concat(ServiceTestBed.Limits).Concat(new[] { ServiceTestBed.Busybox, "true" }).ToArray();
+        var made = new List<string>();
+        try
+        {
+            var before = AlicesNow();
+            Assert.True(before < 5, $"Alice already has {before} containers");
+            for (var i = before; i < 5; i++)
+            {
+                var tag = i == before ? $"{_bed.Name($"cnt{i}")}._.0{Alice.Uid}" : ServiceTestBed.Tag(_bed.Name($"cnt{i}"), Alice);
+                made.Add(tag);
+                Assert.Equal(0, ServiceTestBed.RunRoot("docker", Create(tag)).Code);
+            }
+            var bobs = ServiceTestBed.Tag(_bed.Name("cntbob"), Bob);
+            made.Add(bobs);
+            Assert.Equal(0, ServiceTestBed.RunRoot("docker", Create(bobs)).Code);
+
+            var sixth = ServiceTestBed.Tag(_bed.Name("cnt6"), Alice);
+            made.Add(sixth);
+            var r = _bed.Docker(Alice, Create(sixth));
+            Assert.True(r.Code == 0, r.All);
+            var seventh = ServiceTestBed.Tag(_bed.Name("cnt7"), Alice);
+            made.Add(seventh);
+            r = _bed.Docker(Alice, Create(seventh));
+            Assert.NotEqual(0, r.Code);
+            Assert.Contains("You have 6 containers; your limit is 6.", r.Err);
+            Assert.Null(_bed.Inspect(seventh));
+
+            // A name that differs only in case from one of Alice's is refused as such (checked before the count).
+            var twin = ServiceTestBed.Tag(_bed.Name("CNT6"), Alice);
+            made.Add(twin);
+            r = _bed.Docker(Alice, Create(twin));
+            Assert.Contains($"You already have a container named '{_bed.Name("cnt6")}', which differs from '{_bed.Name("CNT6")}' only in case.", r.Err);
+            Assert.Null(_bed.Inspect(twin));
+
+            // Removing one through ds01d makes room at once.
+            Assert.Equal(0, _bed.Docker(Alice, "rm", sixth).Code);
+            r = _bed.Docker(Alice, Create(seventh));
+            Assert.True(r.Code == 0, r.All);
+        }
+        finally
+        {
+            foreach (var tag in made) ServiceTestBed.RunRoot("docker", "rm", "-f", tag);
+        }
+    }
+
+    [Fact]
     public void A_create_that_leaves_limits_out_gets_the_callers_quota()
     {
         var tag = ServiceTestBed.Tag(_bed.Name("nolimits"), Alice);

@@ -33,6 +33,26 @@ public static class ContainerNaming
 
     public static string Tag(string name, int uid) => $"{name}{Separator}{uid}";
 
+    // The characters Docker allows in a container name (its own rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+).
+    private static readonly Regex DockerNameChars = new("^[a-zA-Z0-9_.-]+\\z", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// A pattern for Docker's name filter (Go RE2, and the same in .NET) that matches a container name exactly when
+    /// <see cref="ParseTag"/> gives it <paramref name="uid"/>: "._." then 0*UID at the end, because ParseTag takes
+    /// what follows the last separator as a number and Docker names have no signs or spaces in them. With
+    /// <paramref name="nameIgnoringCase"/> only names whose part before the separator equals it ignoring case
+    /// (RE2 folds a few non-ASCII letters too, so callers compare again); null when that name has a character no
+    /// Docker name can have, so no container can match it.
+    /// </summary>
+    public static string? DockerNameFilter(int uid, string? nameIgnoringCase = null)
+    {
+        var number = uid == 0 ? "-?0+" : "0*" + uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var suffix = $"\\._\\.{number}$";
+        if (nameIgnoringCase is null) return suffix;
+        if (!DockerNameChars.IsMatch(nameIgnoringCase)) return null;
+        return $"^/?(?i:{nameIgnoringCase.Replace(".", "\\.", StringComparison.Ordinal)}){suffix}";
+    }
+
     /// <summary>Splits "name._.uid"; a name without the separator (plain docker) gives uid null.</summary>
     public static (string Name, int? Uid) ParseTag(string tag)
     {

@@ -56,8 +56,8 @@ internal sealed class RequestPolicy
             if (s.Count == 2 && r.Method == "DELETE")
             {
                 if (!c.IsAdmin && r.QueryFlag("link")) throw Deny.AdminsOnly(r);
-                var owner = await OwnerAsync(s[1], c, ct).ConfigureAwait(false);
-                var dirs = (await BindsOfAsync(s[1], ct).ConfigureAwait(false)).Binds.Select(b => b.Dir).Distinct().ToList();
+                var (owner, found) = await InspectOwnedAsync(s[1], c, ct).ConfigureAwait(false);
+                var dirs = found.Binds.Select(b => b.Dir).Distinct().ToList();
                 var logged = Logged(c, owner, "container.remove", 204);
                 return new Verdict
                 {
@@ -92,10 +92,15 @@ internal sealed class RequestPolicy
 
     private sealed record Owner(string Tag, int? Uid, string? Name);
 
-    private async Task<Owner?> OwnerAsync(string idOrName, Caller c, CancellationToken ct)
+    private async Task<Owner?> OwnerAsync(string idOrName, Caller c, CancellationToken ct) =>
+        (await InspectOwnedAsync(idOrName, c, ct).ConfigureAwait(false)).Owner;
+
+    /// <summary>The container's owner (checked against the caller) and its binds, from one inspect.</summary>
+    private async Task<(Owner? Owner, ContainerBinds Binds)> InspectOwnedAsync(string idOrName, Caller c, CancellationToken ct)
     {
         var (_, doc) = await _docker.GetJsonAsync($"/containers/{Uri.EscapeDataString(idOrName)}/json", ct).ConfigureAwait(false);
         Owner? owner = null;
+        var binds = new ContainerBinds(new List<BindRef>(), new Dictionary<string, string>(), idOrName, "");
         using (doc)
         {
             if (doc is not null)
@@ -112,8 +117,14 @@ internal sealed class RequestPolicy
                 if (uid is null && name is not null) uid = _identities.FindByName(name)?.Uid;
                 name ??= uid is { } x ? _identities.FindByUid(x)?.Name : null;
                 owner = new Owner(tag, uid, name);
+                if (root.ValueKind == JsonValueKind.Object) binds = BindsOf(root, idOrName);
             }
         }
+        return (Owned(owner, idOrName, c), binds);
+    }
+
+    private static Owner? Owned(Owner? owner, string idOrName, Caller c)
+    {
         if (c.IsAdmin) return owner;
         if (owner is null)
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "ContainerNotFound", $"There is no container '{idOrName}'.", idOrName,
@@ -147,7 +158,7 @@ internal sealed class RequestPolicy
                 throw Deny.Forbidden("CopyIntoContainerNotAllowed", "Copying files into a container (docker cp to it) is not allowed under ds01d: dockerd writes them as root, also into your mounted directories.", id,
                     "Put files into your workspace directory on the host; it is mounted at /workspace.");
         }
-        var owner = await OwnerAsync(id, c, ct).ConfigureAwait(false);
+        var (owner, found) = await InspectOwnedAsync(id, c, ct).ConfigureAwait(false);
         if (!c.IsAdmin && action == "rename")
         {
             var to = r.QueryValue("name") ?? "";
@@ -166,8 +177,8 @@ internal sealed class RequestPolicy
         }
         if (action is "start" or "restart")
         {
-            await CheckClusterStartAsync(id, ct).ConfigureAwait(false);
-            await EnsureBindsAsync(id, c, ct).ConfigureAwait(false);
+            await CheckClusterStartAsync(found, ct).ConfigureAwait(false);
+            EnsureBinds(found, c);
         }
         return action switch
         {
@@ -182,11 +193,10 @@ internal sealed class RequestPolicy
     }
 
     /// <summary>On a Slurm node, a container of a job that no longer runs here is not started again: its GRES is free for others. For admins too.</summary>
-    private async Task CheckClusterStartAsync(string id, CancellationToken ct)
+    private async Task CheckClusterStartAsync(ContainerBinds found, CancellationToken ct)
     {
         var cluster = new Ds01Session(_options.Paths, _identities).Config.Cluster;
         if (!cluster.IsSlurm) return;
-        var found = await BindsOfAsync(id, ct).ConfigureAwait(false);
         if (Core.Cluster.ClusterLabels.JobOf(found.Labels) is { } jobId)
             await ClusterAdmission.CheckStartAsync(found.Tag, jobId, cluster, _options.SlurmNode, ct).ConfigureAwait(false);
     }
@@ -287,44 +297,37 @@ internal sealed class RequestPolicy
     private sealed record BindRef(string Source, string Dir, int Index, bool ReadOnly);
     private sealed record ContainerBinds(List<BindRef> Binds, Dictionary<string, string> Labels, string Tag, string User);
 
-    /// <summary>The container's bind sources that are ds01d's (BINDDIR/N), with its labels.</summary>
-    private async Task<ContainerBinds> BindsOfAsync(string id, CancellationToken ct)
+    /// <summary>The container's bind sources that are ds01d's (BINDDIR/N), with its labels, from its inspect document.</summary>
+    private ContainerBinds BindsOf(JsonElement root, string id)
     {
-        var (_, doc) = await _docker.GetJsonAsync($"/containers/{Uri.EscapeDataString(id)}/json", ct).ConfigureAwait(false);
-        var result = new ContainerBinds(new List<BindRef>(), new Dictionary<string, string>(), id, "");
-        using (doc)
+        var tag = root.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? (n.GetString() ?? "").TrimStart('/') : id;
+        var labels = new Dictionary<string, string>();
+        var user = "";
+        if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object)
         {
-            if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object) return result;
-            var root = doc.RootElement;
-            var tag = root.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? (n.GetString() ?? "").TrimStart('/') : id;
-            var labels = new Dictionary<string, string>();
-            var user = "";
-            if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object)
-            {
-                if (cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
-                    foreach (var p in l.EnumerateObject()) if (p.Value.ValueKind == JsonValueKind.String) labels[p.Name] = p.Value.GetString() ?? "";
-                if (cfg.TryGetProperty("User", out var u) && u.ValueKind == JsonValueKind.String) user = u.GetString() ?? "";
-            }
-            var binds = new List<BindRef>();
-            void Add(string source, bool ro)
-            {
-                if (_binds.Parse(source) is { } p) binds.Add(new BindRef(source, p.Dir, p.Index, ro));
-            }
-            if (root.TryGetProperty("HostConfig", out var host) && host.ValueKind == JsonValueKind.Object)
-            {
-                if (host.TryGetProperty("Binds", out var b) && b.ValueKind == JsonValueKind.Array)
-                    foreach (var x in b.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString() ?? ""))
-                    {
-                        var parts = x.Split(':');
-                        Add(parts[0], parts.Length > 2 && parts[2].Split(',').Contains("ro"));
-                    }
-                if (host.TryGetProperty("Mounts", out var m) && m.ValueKind == JsonValueKind.Array)
-                    foreach (var x in m.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object))
-                        if (x.TryGetProperty("Source", out var src) && src.ValueKind == JsonValueKind.String)
-                            Add(src.GetString() ?? "", x.TryGetProperty("ReadOnly", out var ro) && ro.ValueKind == JsonValueKind.True);
-            }
-            return new ContainerBinds(binds, labels, tag, user);
+            if (cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
+                foreach (var p in l.EnumerateObject()) if (p.Value.ValueKind == JsonValueKind.String) labels[p.Name] = p.Value.GetString() ?? "";
+            if (cfg.TryGetProperty("User", out var u) && u.ValueKind == JsonValueKind.String) user = u.GetString() ?? "";
         }
+        var binds = new List<BindRef>();
+        void Add(string source, bool ro)
+        {
+            if (_binds.Parse(source) is { } p) binds.Add(new BindRef(source, p.Dir, p.Index, ro));
+        }
+        if (root.TryGetProperty("HostConfig", out var host) && host.ValueKind == JsonValueKind.Object)
+        {
+            if (host.TryGetProperty("Binds", out var b) && b.ValueKind == JsonValueKind.Array)
+                foreach (var x in b.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString() ?? ""))
+                {
+                    var parts = x.Split(':');
+                    Add(parts[0], parts.Length > 2 && parts[2].Split(',').Contains("ro"));
+                }
+            if (host.TryGetProperty("Mounts", out var m) && m.ValueKind == JsonValueKind.Array)
+                foreach (var x in m.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object))
+                    if (x.TryGetProperty("Source", out var src) && src.ValueKind == JsonValueKind.String)
+                        Add(src.GetString() ?? "", x.TryGetProperty("ReadOnly", out var ro) && ro.ValueKind == JsonValueKind.True);
+        }
+        return new ContainerBinds(binds, labels, tag, user);
     }
 
     /// <summary>
@@ -332,9 +335,8 @@ internal sealed class RequestPolicy
     /// emptied) is mounted again from its ds01.bind.N label, re-checked against the owner's allowed roots and opened
     /// without links exactly as at create.
     /// </summary>
-    private async Task EnsureBindsAsync(string id, Caller c, CancellationToken ct)
+    private void EnsureBinds(ContainerBinds found, Caller c)
     {
-        var found = await BindsOfAsync(id, ct).ConfigureAwait(false);
         foreach (var b in found.Binds)
         {
             if (BindMounter.IsMounted(b.Source)) continue;
@@ -376,21 +378,52 @@ internal sealed class RequestPolicy
 
     private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
     {
-        var all = await _engine.Value.ListContainersAsync(null, ct).ConfigureAwait(false);
-        var tags = all.Where(x => x.Names.Select(n => ContainerNaming.ParseTag(n).Uid).Any(u => u == user.Uid))
-            .Select(x => x.Names.First().TrimStart('/')).ToList();
-        // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
+        var twins = !admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal);
+        var max = admitted.Limits.MaxContainers;
+        if (!twins && max is null) return;
         var name = ContainerNaming.ParseTag(admitted.Tag).Name;
-        if (!admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal) &&
-            tags.Select(t => ContainerNaming.ParseTag(t).Name).FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+        // One GET of the caller's containers by Docker's name filter (ContainerNaming.DockerNameFilter matches what
+        // ParseTag reads), not a list of every container on the server: dockerd's per-container work and the parsing
+        // then cost as many containers as the caller has. Without a limit, only names like this one are needed.
+        var tags = await OwnTagsAsync(user, (max is null ? ContainerNaming.DockerNameFilter(user.Uid, name) : null) ?? ContainerNaming.DockerNameFilter(user.Uid)!, ct)
+            .ConfigureAwait(false);
+        // Under the lock, so two racing creates of "thesis" and "Thesis" cannot both pass (ContainerCreation checks the same for its own).
+        if (twins && tags.Select(t => ContainerNaming.ParseTag(t).Name).FirstOrDefault(n => n != name && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } twin)
             throw new Ds01Exception(Ds01ErrorKind.AlreadyExists, "ContainerNameDiffersInCase",
                 $"You already have a container named '{twin}', which differs from '{name}' only in case.", admitted.Tag,
                 $"Use '{twin}' itself, or a name that differs by more than case.");
-        if (admitted.Limits.MaxContainers is not { } max) return;
+        if (max is not { } limit) return;
         var mine = tags.Count;
-        if (mine >= max)
-            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {max}.", admitted.Tag,
+        if (mine >= limit)
+            throw new Ds01Exception(Ds01ErrorKind.QuotaExceeded, "ContainerLimitReached", $"You have {mine} containers; your limit is {limit}.", admitted.Tag,
                 "Remove a container you no longer need (Get-Ds01Container -State Stopped | Remove-Ds01Container).");
+    }
+
+    /// <summary>
+    /// The names of the caller's containers that Docker's name filter <paramref name="pattern"/> selects, each checked
+    /// again with ParseTag; a container's own name only (Names also holds its link aliases, /other/alias). Any answer
+    /// but a list is an error: a count that could not be made never passes.
+    /// </summary>
+    private async Task<List<string>> OwnTagsAsync(UserIdentity user, string pattern, CancellationToken ct)
+    {
+        var filters = new JsonObject { ["name"] = new JsonObject { [pattern] = true } }.ToJsonString();
+        var (status, doc) = await _docker.GetJsonAsync($"/containers/json?all=1&filters={Uri.EscapeDataString(filters)}", ct).ConfigureAwait(false);
+        using (doc)
+        {
+            if (status != 200 || doc is null || doc.RootElement.ValueKind != JsonValueKind.Array)
+                throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "DockerListFailed",
+                    $"dockerd did not list {user.Name}'s containers (HTTP {status}), so the create could not be checked.", user.Name,
+                    "Try again; if it persists, ask an admin to look at dockerd and ds01d's log.");
+            var tags = new List<string>();
+            foreach (var c in doc.RootElement.EnumerateArray())
+            {
+                if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("Names", out var names) || names.ValueKind != JsonValueKind.Array) continue;
+                var all = names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => (n.GetString() ?? "").TrimStart('/')).ToList();
+                var own = all.FirstOrDefault(n => !n.Contains('/')) ?? all.FirstOrDefault();
+                if (own is not null && ContainerNaming.ParseTag(own).Uid == user.Uid) tags.Add(own);
+            }
+            return tags;
+        }
     }
 
     /// <summary>
