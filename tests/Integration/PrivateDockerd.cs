@@ -70,26 +70,32 @@ public sealed class PrivateDockerd : IDisposable
         var containerd = ContainerdPid;
         using (var p = Process.GetProcessById(pid)) p.Kill(); // SIGKILL on Unix
         WaitGone(pid, TimeSpan.FromSeconds(30));
-        // dockerd's containerd dies with it (dockerd starts it with a parent-death signal) but not at once, and a
-        // dockerd restarted while the old one is still dying or unreaped takes it for a running one and gives up on
-        // its socket ("timeout waiting for containerd to start"). One still alive after this is a survivor the
-        // restarted dockerd takes over, as in production.
+        // dockerd's containerd normally dies with it (a parent-death signal), but not at once, and a dying or
+        // unreaped one still counts as running: a dockerd restarted meanwhile waits for its socket and gives up
+        // ("timeout waiting for containerd to start"). So it is ended here too, by the pidfile under our own exec
+        // root, and its pidfile dropped once it is dead (a zombie stays until PID 1 reaps it); the containers' shims
+        // live on, as after a real crash, and the restarted daemon's containerd finds them.
         if (containerd is { } c)
         {
-            var until = DateTime.UtcNow.AddSeconds(15);
-            while (Directory.Exists($"/proc/{c}") && DateTime.UtcNow < until) Thread.Sleep(50);
+            // Checked again just before the signal: a dead containerd's pid could have been reused by now.
+            if (ContainerdPid == c)
+                try { using var p = Process.GetProcessById(c); p.Kill(); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { /* gone already */ }
+            WaitGone(c, TimeSpan.FromSeconds(30));
+            File.Delete(ContainerdPidFile);
         }
     }
 
     /// <summary>The containerd dockerd started, by the pidfile under our own exec root (the script's layout).</summary>
+    private string ContainerdPidFile => Path.Combine(Path.GetDirectoryName(SocketPath)!, "exec", "containerd", "containerd.pid");
+
     private int? ContainerdPid
     {
         get
         {
-            var file = Path.Combine(Path.GetDirectoryName(SocketPath)!, "exec", "containerd", "containerd.pid");
             try
             {
-                return int.TryParse(File.ReadAllText(file).Trim(), out var pid) &&
+                return int.TryParse(File.ReadAllText(ContainerdPidFile).Trim(), out var pid) &&
                        IsOurs(pid, "containerd", Path.Combine(Path.GetDirectoryName(SocketPath)!, "exec", "containerd")) ? pid : null;
             }
             catch (IOException) { return null; }
