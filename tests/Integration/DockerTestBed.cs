@@ -14,8 +14,10 @@ public sealed class DockerTestBed : IDisposable
     private const string ProjectPlaceholder = "{project}";
     public const string BusyboxImage = "ds01-test/busybox:latest";
 
-    public DockerTestBed(string? extraLimits = null, int simulatedGpus = 0, string? extraDefaults = null)
+    /// <param name="dockerHost">another daemon than $DOCKER_HOST's (a test's own <see cref="PrivateDockerd"/>)</param>
+    public DockerTestBed(string? extraLimits = null, int simulatedGpus = 0, string? extraDefaults = null, string? dockerHost = null)
     {
+        _dockerHost = dockerHost;
         Config = new TempConfig();
         Workspaces = Path.Combine(Config.Root, "ws");
         Directory.CreateDirectory(Workspaces);
@@ -41,7 +43,7 @@ public sealed class DockerTestBed : IDisposable
         if (simulatedGpus > 0)
             Config.Write("gpu-config.yaml", "attach: simulated\nlock_timeout_seconds: 30\ngpus:\n" + string.Concat(Enumerable.Range(0, simulatedGpus)
                 .Select(i => $"  - {{ index: {i}, uuid: GPU-00000000-0000-4000-8000-00000000000{i}, model: Simulated H100 80GB, memory_mib: 81559 }}\n")));
-        Engine = new DockerEngine();
+        Engine = new DockerEngine(dockerHost);
         try
         {
             Engine.GetSystemInfoAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(10));
@@ -53,6 +55,8 @@ public sealed class DockerTestBed : IDisposable
         }
         RunId = Guid.NewGuid().ToString("N")[..6];
     }
+
+    private readonly string? _dockerHost;
 
     public TempConfig Config { get; }
     /// <summary>Where Build-Ds01Image keeps project Dockerfiles in this test's config (not the runner's ~/dockerfiles).</summary>
@@ -71,7 +75,7 @@ public sealed class DockerTestBed : IDisposable
         get
         {
             var env = Config.Env;
-            env["DOCKER_HOST"] = Environment.GetEnvironmentVariable("DOCKER_HOST");
+            env["DOCKER_HOST"] = _dockerHost ?? Environment.GetEnvironmentVariable("DOCKER_HOST");
             return env;
         }
     }

@@ -36,8 +36,10 @@ public class ServiceBindTests : IClassFixture<ServiceTestBed>
 
         // Docker was handed ds01d's mount, not the user's path; the user's path is kept in a label.
         var inspect = _bed.Inspect(tag)!;
-        var bind = Assert.Single(inspect.HostConfig!.Binds!);
-        Assert.StartsWith(_bed.BindsDir + "/", bind);
+        Assert.Empty(inspect.HostConfig!.Binds ?? []);
+        var bind = Assert.Single(inspect.HostConfig!.Mounts!);
+        Assert.Equal(("bind", "/workspace"), (bind.Type, bind.Target));
+        Assert.StartsWith(_bed.BindsDir + "/", bind.Source);
         Assert.Equal(proj, inspect.Config!.Labels!["ds01.bind.0"]);
 
         // The swap, after the check and before the start: the project directory becomes a link to /etc.
@@ -57,7 +59,7 @@ public class ServiceBindTests : IClassFixture<ServiceTestBed>
 
         // After a reboot (ds01d's mount gone) a start mounts the path again, checked again: now it leads to /etc.
         Assert.Equal(0, _bed.Docker(Alice, "stop", "-t", "0", tag).Code);
-        var target = bind.Split(':')[0];
+        var target = bind.Source;
         Assert.Equal(0, ServiceTestBed.RunRoot("umount", "-l", target).Code);
         var refused = _bed.Docker(Alice, "start", tag);
         Assert.NotEqual(0, refused.Code);
@@ -75,6 +77,55 @@ public class ServiceBindTests : IClassFixture<ServiceTestBed>
         for (var i = 0; i < 100 && Directory.Exists(Path.GetDirectoryName(target)); i++) Thread.Sleep(100);
         Assert.DoesNotContain(_bed.BindMounts(), m => m.StartsWith(Path.GetDirectoryName(target)! + "/", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.GetDirectoryName(target)));
+    }
+
+    [Fact]
+    public void A_start_behind_ds01ds_back_after_a_reboot_fails_instead_of_mounting_a_root_owned_empty_directory()
+    {
+        var tag = ServiceTestBed.Tag(_bed.Name("reboot"), Alice);
+        var proj = Path.Combine(Alice.Home, "ws" + _bed.RunId, "reboot");
+        Assert.Equal(0, Sh(Alice, $"mkdir -p {proj} && echo users-data > {proj}/marker").Code);
+        var create = _bed.Docker(Alice, Run("create", tag, "--user", $"{Alice.Uid}:{Alice.Gid}", "-v", $"{proj}:/workspace"));
+        Assert.True(create.Code == 0, create.All);
+        var target = Assert.Single(_bed.Inspect(tag)!.HostConfig!.Mounts!).Source;
+        var containerDir = Path.GetDirectoryName(target)!;
+
+        // A reboot empties /run: ds01d's mount and its directory are gone. dockerd starting the container on its own
+        // (a restart policy, an admin on dockerd's socket) must fail rather than make BINDDIR/N a root-owned empty
+        // directory and run the container on it in place of the user's data.
+        Assert.Equal(0, ServiceTestBed.RunRoot("umount", "-l", target).Code);
+        Directory.Delete(containerDir, recursive: true);
+        var direct = ServiceTestBed.RunRoot("docker", "-H", _bed.DockerHost, "start", tag);
+        Assert.NotEqual(0, direct.Code);
+        Assert.Contains("bind source path does not exist", direct.Err);
+        Assert.False(Directory.Exists(target), "dockerd made the missing bind source");
+        Assert.False(_bed.Inspect(tag)!.State!.Running);
+
+        // A start through ds01d mounts the checked directory again first, and the container sees the user's files.
+        var start = _bed.Docker(Alice, "start", tag);
+        Assert.True(start.Code == 0, start.All);
+        Assert.Contains("users-data", _bed.Docker(Alice, "exec", tag, "cat", "/workspace/marker").Out);
+        Assert.Equal(0, _bed.Docker(Alice, "rm", "-f", tag).Code);
+    }
+
+    [Fact]
+    public void Start_Ds01Container_through_ds01d_still_refuses_a_workspace_swapped_for_a_link_out_of_the_allowed_roots()
+    {
+        // The client's own re-check before a start (ContainerService.CheckMountsStillAllowed) reads ds01d's binds,
+        // which reach Docker as Mounts of type bind.
+        var name = _bed.Name("relink");
+        var tag = ServiceTestBed.Tag(name, Alice);
+        var ws = Path.Combine(Alice.Home, "ws" + _bed.RunId, "relink");
+        Assert.Equal(0, Sh(Alice, $"mkdir -p {ws}").Code);
+        var create = _bed.Ds01(Alice, $"New-Ds01Container {name} -Image {ServiceTestBed.Busybox} -GpuCount 0 -Workspace {ws} | Out-Null");
+        Assert.True(create.Code == 0, create.All);
+        Assert.Single(_bed.Inspect(tag)!.HostConfig!.Mounts!, m => m.Type == "bind" && m.Target == "/workspace");
+        Assert.Equal(0, Sh(Alice, $"mv {ws} {ws}-old && ln -s /etc {ws}").Code);
+        var start = _bed.Ds01(Alice, $"Start-Ds01Container {name}");
+        Assert.NotEqual(0, start.Code);
+        Assert.Contains("id: MountOutsideAllowedRoots", start.Err);
+        Assert.False(_bed.Inspect(tag)!.State!.Running);
+        Assert.Equal(0, _bed.Docker(Alice, "rm", "-f", tag).Code);
     }
 
     [Fact]

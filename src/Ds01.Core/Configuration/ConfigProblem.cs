@@ -1,7 +1,10 @@
 namespace Ds01.Core.Configuration;
 
-/// <summary>One thing wrong in a config file, with the place a user must edit.</summary>
-public sealed record ConfigProblem(string File, int Line, int Column, string Code, string Message)
+/// <summary>
+/// One thing wrong in a config file, with the place a user must edit; <paramref name="RecommendedAction"/> when
+/// "edit the file there" is not the whole answer (an empty file).
+/// </summary>
+public sealed record ConfigProblem(string File, int Line, int Column, string Code, string Message, string? RecommendedAction = null)
 {
     public override string ToString() => $"{File}:{Line}:{Column}: {Message}";
 }
@@ -15,7 +18,8 @@ public sealed class ConfigException : Ds01Exception
                 : $"{problems.Count} problems in the configuration:{Environment.NewLine}  " +
                   string.Join(Environment.NewLine + "  ", problems.Select(p => p.ToString())),
             problems.Count > 0 ? problems[0].File : null,
-            "Fix the file at the line and column given; Test-Ds01Config lists every problem.")
+            problems.Count > 0 && problems[0].RecommendedAction is { } action ? action
+                : "Fix the file at the line and column given; Test-Ds01Config lists every problem.")
     {
         Problems = problems;
     }

@@ -37,10 +37,17 @@ public sealed class YamlSource
         {
             // The event parser keeps its own stack, so a file nested 100,000 deep is caught here instead of
             // overflowing the process stack when the node tree is built.
-            if (!PreScan(file, text, problems)) return new YamlSource(file, null, problems);
+            if (!PreScan(file, text, problems, out var documents)) return new YamlSource(file, null, problems);
             var stream = new YamlStream();
             stream.Load(new StringReader(text));
             root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+            // A file that exists but says nothing (empty, whitespace, comments, a bare '---') is more likely a
+            // truncated copy or a failed edit than a wish for the defaults; a missing file keeps its meaning.
+            if (documents == 0 || (root is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" } && root.Tag.IsEmpty))
+            {
+                problems.Add(Empty(file));
+                root = null;
+            }
         }
         catch (YamlException e)
         {
@@ -60,12 +67,20 @@ public sealed class YamlSource
         return new YamlSource(file, root, problems);
     }
 
+    private static ConfigProblem Empty(string file) =>
+        new(file, 1, 1, "ConfigFileEmpty",
+            "the config file holds no YAML document (it is empty, or only whitespace and comments); an empty file is never read as the defaults",
+            // resource-limits.yaml must exist; gpu-config.yaml and cluster.yaml are optional, so removing them is an answer too.
+            Path.GetFileName(file) == "resource-limits.yaml"
+                ? $"Write `defaults: {{}}` to {file} to mean the built-in defaults, or restore the file (config/resource-limits.yaml in the Ds01 sources)."
+                : $"Write `{{}}` to {file} to mean the built-in defaults (or remove the file, which is optional), or restore the file.");
+
     /// <summary>Depth and document count from the event stream; false when the text must not be loaded.</summary>
-    private static bool PreScan(string file, string text, List<ConfigProblem> problems)
+    private static bool PreScan(string file, string text, List<ConfigProblem> problems, out int documents)
     {
         var parser = new Parser(new StringReader(text));
         var depth = 0;
-        var documents = 0;
+        documents = 0;
         while (parser.MoveNext())
         {
             switch (parser.Current)
@@ -157,11 +172,10 @@ public sealed class YamlSource
     public void ProblemAtFile(string code, string message) =>
         _problems.Add(new ConfigProblem(File, 1, 1, code, message));
 
-    /// <summary>The root as a mapping; an empty file is an empty mapping.</summary>
+    /// <summary>The root as a mapping; null after a problem (an empty file is ConfigFileEmpty, found by Load).</summary>
     public YamlMappingNode? RootMapping()
     {
-        if (Root is null) return _problems.Count == 0 ? new YamlMappingNode() : null;
-        if (Root is YamlScalarNode s && string.IsNullOrEmpty(s.Value)) return new YamlMappingNode();
+        if (Root is null) return null;
         if (Root is YamlMappingNode m) return m;
         Problem(Root, "WrongType", "the top level must be a mapping of keys to values");
         return null;

@@ -125,7 +125,10 @@ public sealed class ContainerService
     {
         if (c.Config?.Labels is not { } labels || !labels.TryGetValue(Labels.Managed, out var managed) || managed != "true") return;
         var mounts = new MountPolicy(_session.Config.ResourceLimits);
-        foreach (var bound in (c.HostConfig?.Binds ?? new List<string>()).Select(b => b.Split(':')[0]))
+        // ds01d hands its binds to Docker as Mounts of type bind (Ds01.Service/Policy/CreateAdmission.cs): check both.
+        var sources = (c.HostConfig?.Binds ?? new List<string>()).Select(b => b.Split(':')[0])
+            .Concat((c.HostConfig?.Mounts ?? new List<Mount>()).Where(m => m.Type == "bind").Select(m => m.Source ?? ""));
+        foreach (var bound in sources)
         {
             // Under ds01d the source is its own mount of the checked directory (BINDDIR/N); the user's path is in ds01.bind.N.
             var source = labels.TryGetValue(Labels.BindDir, out var dir) && bound.StartsWith(dir + "/", StringComparison.Ordinal) &&

@@ -75,6 +75,18 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
         _ => e.InnerException is { } inner && IsTransport(inner),
     };
 
+    /// <summary>The words of a transport failure a user can act on.</summary>
+    private static string TransportReason(Exception e)
+    {
+        var inner = e is AggregateException a ? a.Flatten().InnerExceptions.First() : e;
+        var root = inner.GetBaseException();
+        // A daemon that dies after reading the request (dockerd killed or restarted) closes the connection with no
+        // answer; Docker.DotNet then fails parsing the empty status line ("Sequence contains no elements").
+        return root is SocketException or IOException or TimeoutException or HttpRequestException
+            ? root.Message
+            : "the connection closed before Docker answered (dockerd stopped or restarted during the request)";
+    }
+
     /// <summary>True when the endpoint is ds01d (which then enforces the rules and writes the event log).</summary>
     public bool ViaService { get; }
 
@@ -128,9 +140,8 @@ public sealed class DockerEngine : IContainerEngine, IDisposable
         }
         catch (Exception e) when (IsTransport(e))
         {
-            var inner = e is AggregateException a ? a.Flatten().InnerExceptions.First() : e;
             throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "DockerUnreachable",
-                $"Cannot reach the Docker engine at {_endpoint}: {inner.GetBaseException().Message}", _endpoint,
+                $"Cannot reach the Docker engine at {_endpoint}: {TransportReason(e)}", _endpoint,
                 "Check that dockerd is running and that you may use its socket (DOCKER_HOST).", e);
         }
         catch (NotSupportedException e)

@@ -173,13 +173,19 @@ internal static class CreateAdmission
     /// <summary>
     /// Every bind and bind mount must resolve, on the host, under the caller's allowed roots; named volumes are for
     /// admins. With a bind directory, each source becomes BINDDIR/N, where ds01d mounts the directory it opened
-    /// without links (BindMounter), so what Docker mounts is what was checked.
+    /// without links (BindMounter), so what Docker mounts is what was checked. Those are always handed to Docker as
+    /// Mounts of type bind, never as Binds: for a missing Binds source dockerd makes an empty root-owned directory
+    /// and starts the container on it, which is what a restart policy would do after a reboot, before ds01d has
+    /// mounted BINDDIR/N again (/run is emptied). A missing Mounts source fails the start instead, and a start
+    /// through ds01d mounts it first (RequestPolicy.EnsureBindsAsync).
     /// </summary>
     private static List<BindSource> CheckMounts(JsonObject host, UserIdentity user, ResourceLimitsConfig config, string? bindDir)
     {
         var policy = new MountPolicy(config);
         var binds = new List<BindSource>();
+        var converted = new List<JsonObject>();
         if (Arr(host, "Binds") is { } bindList)
+        {
             for (var i = 0; i < bindList.Count; i++)
             {
                 var bind = bindList[i] is JsonValue v && v.TryGetValue<string>(out var text) ? text
@@ -190,11 +196,14 @@ internal static class CreateAdmission
                     throw Deny.Forbidden("VolumesNotAllowed", $"The named volume '{source}' is not allowed under ds01d (volumes are for admins).", source,
                         "Bind a directory under your allowed roots instead.");
                 var real = policy.Check(source, user, "bind source");
-                var readOnly = parts.Length > 2 && parts[2].Split(',').Contains("ro");
+                var options = parts.Length > 2 ? parts[2].Split(',') : Array.Empty<string>();
+                var readOnly = options.Contains("ro");
                 var index = binds.Count;
                 binds.Add(new BindSource(index, real, readOnly));
-                if (bindDir is not null) bindList[i] = BindMounter.Target(bindDir, index) + bind[source.Length..];
+                if (bindDir is not null) converted.Add(BindAsMount(bind, parts, options, BindMounter.Target(bindDir, index), readOnly));
             }
+            if (bindDir is not null) Set(host, "Binds", new JsonArray());
+        }
         foreach (var node in Arr(host, "Mounts") ?? new JsonArray())
         {
             if (node is not JsonObject mount) throw Deny.BadRequest("InvalidRequestField", "'Mounts' must be a list of objects.", "Mounts");
@@ -208,7 +217,31 @@ internal static class CreateAdmission
             binds.Add(new BindSource(index, real, Bool(mount, "ReadOnly")));
             if (bindDir is not null) Set(mount, "Source", BindMounter.Target(bindDir, index));
         }
+        if (converted.Count > 0)
+        {
+            if (Arr(host, "Mounts") is not { } mounts) Set(host, "Mounts", mounts = new JsonArray());
+            for (var i = 0; i < converted.Count; i++) mounts.Insert(i, converted[i]);
+        }
         return binds;
+    }
+
+    private static readonly string[] Propagations = { "private", "rprivate", "shared", "rshared", "slave", "rslave" };
+
+    /// <summary>"SRC:DST[:OPTIONS]" as the Mounts entry for ds01d's BINDDIR/N; options a bind mount cannot carry are refused, not dropped.</summary>
+    private static JsonObject BindAsMount(string bind, string[] parts, string[] options, string target, bool readOnly)
+    {
+        if (parts.Length is < 2 or > 3 || parts[1].Length == 0 || !parts[1].StartsWith('/'))
+            throw Deny.BadRequest("InvalidBind", $"The bind '{bind}' is not SOURCE:TARGET[:OPTIONS] with an absolute target.", bind,
+                "Write it as /host/dir:/container/dir, optionally with :ro.");
+        var propagation = options.Where(o => Propagations.Contains(o)).ToList();
+        var unknown = options.Where(o => o is not ("ro" or "rw") && !Propagations.Contains(o)).ToList();
+        if (unknown.Count > 0 || propagation.Count > 1 || (options.Contains("ro") && options.Contains("rw")))
+            throw Deny.BadRequest("BindOptionNotSupported",
+                $"The bind '{bind}' has options ds01d cannot pass on ({string.Join(",", unknown.Count > 0 ? unknown : options)}); it accepts ro or rw and one propagation mode.", bind,
+                "Leave out SELinux relabelling (z, Z) and volume options (nocopy); use ro or rw.");
+        var mount = new JsonObject { ["Type"] = "bind", ["Source"] = target, ["Target"] = parts[1], ["ReadOnly"] = readOnly };
+        if (propagation.Count == 1) mount["BindOptions"] = new JsonObject { ["Propagation"] = propagation[0] };
+        return mount;
     }
 
     /// <summary>ds01.bind.N (the checked host path) and ds01.bind_dir come from ds01d alone: whatever the request says is dropped.</summary>

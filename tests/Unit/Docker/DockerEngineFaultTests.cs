@@ -46,6 +46,31 @@ public sealed class DockerEngineFaultTests : IDisposable
         Assert.Equal(Ds01ErrorKind.ConnectionError, missing.Kind);
     }
 
+    [Fact]
+    public async Task A_daemon_that_dies_after_reading_the_request_is_a_connection_error_saying_so()
+    {
+        // What a client of a SIGKILLed dockerd sees mid-request (tests/Integration/DockerdRestartTests.cs): the
+        // request was read, then the connection closes with no answer at all.
+        var path = Path.Combine(_dir, "dying.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(16);
+        var server = Task.Run(async () =>
+        {
+            using var conn = await listener.AcceptAsync();
+            await conn.ReceiveAsync(new byte[65536], SocketFlags.None);
+            conn.Shutdown(SocketShutdown.Both);
+        });
+        using var engine = new DockerEngine("unix://" + path, TimeSpan.FromSeconds(10));
+        var clock = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<Ds01Exception>(() => engine.ListContainersAsync(null, CancellationToken.None));
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0, 5);
+        Assert.Equal((Ds01ErrorKind.ConnectionError, "DockerUnreachable"), (e.Kind, e.ErrorId));
+        Assert.Contains("the connection closed before Docker answered", e.Message);
+        Assert.DoesNotContain("Sequence contains no elements", e.Message);
+        await server;
+    }
+
     [Theory]
     [InlineData("ftp://x")]
     [InlineData("not a uri")]

@@ -9,9 +9,11 @@ public class GpuConfigTests
     private const string File = "/etc/ds01/gpu-config.yaml";
 
     [Fact]
-    public void Empty_file_gives_the_defaults()
+    public void An_empty_file_is_ConfigFileEmpty_and_braces_give_the_defaults()
     {
-        var c = GpuConfig.Parse(File, "");
+        var e = Assert.Throws<ConfigException>(() => GpuConfig.Parse(File, "\n# to do\n"));
+        Assert.Equal(("ConfigFileEmpty", (object?)File), (e.ErrorId, e.Target));
+        var c = GpuConfig.Parse(File, "{}\n");
         Assert.Equal(GpuAttachMode.Nvidia, c.Attach);
         Assert.Equal(60, c.LockTimeoutSeconds);
         Assert.Null(c.Gpus);

@@ -133,15 +133,40 @@ public sealed class BadInputCorpusTests : IDisposable
         NothingWritten();
     }
 
-    [Fact]
-    public void An_empty_limits_file_means_the_builtin_defaults_which_Test_Ds01Config_accepts()
+    [Theory]
+    [InlineData("empty.yaml")]
+    [InlineData("whitespace-and-comments.yaml")]
+    [InlineData("bare-document-marker.yaml")]
+    public void An_empty_limits_file_is_ConfigFileEmpty_never_the_builtin_defaults(string corpusFile)
     {
-        // Deliberate (YamlSource.RootMapping): an empty file is an empty mapping, the same as a file of comments.
-        File.WriteAllBytes(Path.Combine(_cfg.ConfigDir, "resource-limits.yaml"), File.ReadAllBytes(Corpus("yaml", "empty.yaml")));
-        var r = PsEngine.Run("Get-Ds01ResourceLimit", _cfg.Env);
-        Assert.Empty(r.Errors);
-        var limit = Assert.Single(r.Output);
-        Assert.Equal(Environment.UserName, limit.Properties["User"].Value);
+        // A truncated copy or a failed edit reads as "no limits at all" if taken for the defaults.
+        var e = LimitsError(corpusFile, "ConfigFileEmpty");
+        Assert.Contains(":1:1: the config file holds no YAML document", e.Exception.Message);
+        Assert.Contains("`defaults: {}`", e.ErrorDetails!.RecommendedAction);
+    }
+
+    [Fact]
+    public void Test_Ds01Config_reports_each_empty_config_file_and_defaults_braces_mean_the_builtin_defaults()
+    {
+        var files = new[] { "resource-limits.yaml", GpuConfig.FileName, Ds01.Core.Cluster.ClusterConfig.FileName };
+        foreach (var f in files) _cfg.Write(f, "# nothing here yet\n");
+        var r = PsEngine.Run($"Test-Ds01Config -Path '{_cfg.ConfigDir}'");
+        Assert.False((bool)Assert.Single(r.Output).BaseObject);
+        Assert.Equal(files.Select(f => ("ConfigFileEmpty", (object)Path.Combine(_cfg.ConfigDir, f))),
+            r.Errors.Select(e => (FirstId(e), e.TargetObject)));
+        Assert.Contains("`defaults: {}`", r.Errors[0].ErrorDetails!.RecommendedAction);
+        Assert.Contains("`{}`", r.Errors[1].ErrorDetails!.RecommendedAction);
+        Assert.Contains("remove the file", r.Errors[2].ErrorDetails!.RecommendedAction);
+
+        // What the recommended actions say works: the files pass and the limits are the built-ins.
+        _cfg.Write("resource-limits.yaml", "defaults: {}\n");
+        foreach (var f in files.Skip(1)) _cfg.Write(f, "{}\n");
+        Assert.Empty(PsEngine.Run($"Test-Ds01Config -Path '{_cfg.ConfigDir}'").Errors);
+        var limit = PsEngine.Run("Get-Ds01ResourceLimit", _cfg.Env);
+        Assert.Empty(limit.Errors);
+        Assert.Equal(Environment.UserName, Assert.Single(limit.Output).Properties["User"].Value);
+        // A missing optional file still means its defaults.
+        foreach (var f in files.Skip(1)) File.Delete(Path.Combine(_cfg.ConfigDir, f));
         Assert.Empty(PsEngine.Run($"Test-Ds01Config -Path '{_cfg.ConfigDir}'").Errors);
         NothingWritten();
     }

@@ -96,11 +96,25 @@ public class ServiceRulesTests
                    "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/home/alice/m\",\"Target\":\"/m\",\"ReadOnly\":true},{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]}}";
         var a = CreateAdmission.Check("job._.1001", Encoding.UTF8.GetBytes(body), Alice, Config(), dir);
         var host = JsonFields.Obj(a.Body, "HostConfig")!;
-        Assert.Equal(new[] { dir + "/0:/workspace", dir + "/1:/data:ro" }, JsonFields.Strings(host, "Binds"));
-        Assert.Equal(dir + "/2", JsonFields.Str(JsonFields.Arr(host, "Mounts")![0] as JsonObject, "Source"));
+        // Binds become Mounts of type bind (a missing source fails the start instead of becoming a root-owned directory).
+        Assert.Empty(JsonFields.Strings(host, "Binds"));
+        Assert.Equal(new[] { $"bind {dir}/0 /workspace False", $"bind {dir}/1 /data True", $"bind {dir}/2 /m True", "tmpfs  /t False" },
+            JsonFields.Arr(host, "Mounts")!.Cast<JsonObject>().Select(m =>
+                $"{JsonFields.Str(m, "Type")} {JsonFields.Str(m, "Source")} {JsonFields.Str(m, "Target")} {JsonFields.Bool(m, "ReadOnly")}"));
         Assert.Equal(new[] { ("/home/alice/w2", false), ("/home/alice/d", true), ("/home/alice/m", true) }, a.Binds.Select(b => (b.Path, b.ReadOnly)));
         var labels = JsonFields.Obj(a.Body, "Labels")!;
         Assert.Equal(dir, labels["ds01.bind_dir"]!.GetValue<string>());
+
+        // A propagation mode is carried over; options a bind mount cannot carry (SELinux relabels, volume options) are refused.
+        var shared = CreateAdmission.Check("job._.1001", Encoding.UTF8.GetBytes("{\"User\":\"1001:1001\",\"HostConfig\":{\"Binds\":[\"/home/alice/w:/w:ro,rslave\"]}}"), Alice, Config(), dir);
+        var only = Assert.Single(JsonFields.Arr(JsonFields.Obj(shared.Body, "HostConfig"), "Mounts")!) as JsonObject;
+        Assert.Equal(("rslave", true), (JsonFields.Str(JsonFields.Obj(only, "BindOptions"), "Propagation"), JsonFields.Bool(only, "ReadOnly")));
+        foreach (var bad in new[] { "/home/alice/w:/w:z", "/home/alice/w:/w:nocopy", "/home/alice/w:/w:ro,rw", "/home/alice/w" })
+        {
+            var e = Assert.Throws<Ds01Exception>(() => CreateAdmission.Check("job._.1001",
+                Encoding.UTF8.GetBytes($"{{\"User\":\"1001:1001\",\"HostConfig\":{{\"Binds\":[\"{bad}\"]}}}}"), Alice, Config(), dir));
+            Assert.Equal(bad == "/home/alice/w" ? "InvalidBind" : "BindOptionNotSupported", e.ErrorId);
+        }
         Assert.Equal("/home/alice/w2", labels["ds01.bind.0"]!.GetValue<string>());
         Assert.Equal("/home/alice/m", labels["ds01.bind.2"]!.GetValue<string>());
         Assert.Null(labels["ds01.bind.7"]); // the request's own ds01.bind* labels are dropped

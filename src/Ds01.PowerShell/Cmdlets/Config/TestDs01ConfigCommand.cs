@@ -22,7 +22,7 @@ public sealed class TestDs01ConfigCommand : Ds01Cmdlet
             {
                 ErrorDetails = new ErrorDetails(p.ToString())
                 {
-                    RecommendedAction = $"Edit {p.File} at line {p.Line}, column {p.Column}.",
+                    RecommendedAction = p.RecommendedAction ?? $"Edit {p.File} at line {p.Line}, column {p.Column}.",
                 },
             };
             WriteError(record);
