@@ -91,13 +91,22 @@ public class ClusterServiceTests : IClassFixture<ClusterServiceTestBed>
                 Detail(e, "container") == tag && Detail(e, "node") == job.Node && Detail(e, "slurm_job") == Id(job.JobId));
         }
 
-        // Stop ends the job (the Epilog removes the container); Remove -Stop ends it and removes the container at once.
-        var gpuJob = _bed.JobOf(ServiceTestBed.Tag(gpu, Alice)).JobId;
+        // Stop keeps the job for the GPU hold: the container stays, stopped, and its node's ds01d starts it again while
+        // the job runs. Remove -Stop ends the jobs and removes the containers at once.
+        var gpuTag = ServiceTestBed.Tag(gpu, Alice);
+        var gpuJob = _bed.JobOf(gpuTag).JobId;
         var migJob = _bed.JobOf(ServiceTestBed.Tag(mig, Alice)).JobId;
-        var end = _bed.Ds01(Alice, $"Stop-Ds01Container {gpu} | Out-Null; Remove-Ds01Container {mig} -Stop -Force");
+        var stop = _bed.Ds01(Alice, $"Stop-Ds01Container {gpu} | Out-Null");
+        Assert.True(stop.Code == 0, stop.All);
+        Assert.False(_bed.Service.Inspect(gpuTag)!.State.Running);
+        Assert.Equal("RUNNING", _bed.Jobs().Single(j => j.JobId == gpuJob).State);
+        var start = _bed.Ds01(Alice, $"Start-Ds01Container {gpu} | Out-Null");
+        Assert.True(start.Code == 0, start.All);
+        Assert.True(_bed.Service.Inspect(gpuTag)!.State.Running);
+        var end = _bed.Ds01(Alice, $"Remove-Ds01Container {gpu} -Stop -Force; Remove-Ds01Container {mig} -Stop -Force");
         Assert.True(end.Code == 0, end.All);
+        Assert.Null(_bed.Service.Inspect(gpuTag));
         Assert.Null(_bed.Service.Inspect(ServiceTestBed.Tag(mig, Alice)));
-        ClusterTestBed.WaitUntil(() => _bed.Service.Inspect(ServiceTestBed.Tag(gpu, Alice)) is null, "the Epilog removed the stopped container");
         ClusterTestBed.WaitUntil(() => _bed.Jobs().Where(j => j.JobId == gpuJob || j.JobId == migJob).All(j => j.IsFinished), "both jobs ended");
     }
 
