@@ -239,4 +239,54 @@ public class ClusterOperationsTests
         Assert.Contains($"You left {name}", screen);
         Assert.True(bed.Docker.Inspect(tag)!.State!.Running);
     }
+    [Fact]
+    public void Start_Stop_Remove_and_Enter_act_through_the_nodes_endpoint_when_this_servers_Docker_does_not_answer()
+    {
+        using var bed = new ClusterTestBed(extraDefaults: "gpu_hold_after_stop_minutes: 30");
+        // One container on an h100 node (n1 or n2), one on the MIG node n3: two nodes.
+        var a = Created(bed.Run($"New-Ds01Container {bed.Docker.Name("ep1")} -Image {Busybox} -Gpu h100 -PassThru"));
+        var b = Created(bed.Run($"New-Ds01Container {bed.Docker.Name("ep2")} -Image {Busybox} -Gpu 3g.40gb -PassThru"));
+        Assert.Equal("n3", b.Node);
+        Assert.NotEqual(a.Node, b.Node);
+        var jobA = bed.JobOf(a.Tag).JobId;
+        var dead = $"unix://{Path.Combine(bed.Docker.Config.Root, "no-local-docker.sock")}";
+        // This server's own endpoint answers nothing: every action must go to the node's docker_host (cluster.yaml).
+        var env = new Dictionary<string, string?>(bed.Docker.Env) { ["DOCKER_HOST"] = dead };
+        PsResult Remote(string script) => PsEngine.Run(script, env);
+
+        NoErrors(Remote($"Stop-Ds01Container {a.Name} -Force"));
+        Assert.False(bed.Docker.Inspect(a.Tag)!.State!.Running);
+        Assert.Equal("RUNNING", bed.Jobs().Single(j => j.JobId == jobA).State);
+        var started = Created(Remote($"Start-Ds01Container {a.Name} -PassThru"));
+        Assert.Equal(ContainerState.Running, started.State);
+        Assert.True(bed.Docker.Inspect(a.Tag)!.State!.Running);
+
+        using (var tmux = new TerminalTests.Tmux())
+        {
+            tmux.Start(env, "-c", $"Enter-Ds01Container {a.Name} -Shell /bin/sh");
+            tmux.WaitFor("built-in shell", 180);
+            tmux.Keys("echo \"inside-job-$SLURM_JOB_ID\"", "Enter");
+            tmux.WaitFor($"inside-job-{jobA}", 60);
+            tmux.Keys("exit", "Enter");
+            Assert.Contains("ds01-exit=0", tmux.WaitFor("ds01-exit=", 60));
+        }
+
+        // Piped across nodes: each Ds01Container's Node picks its endpoint.
+        var piped = bed.Run($"$cs = Get-Ds01Container | Where-Object Name -in '{a.Name}','{b.Name}'; $env:DOCKER_HOST = '{dead}'; $cs | Stop-Ds01Container -Force -PassThru");
+        NoErrors(piped);
+        Assert.Equal(new[] { a.Name, b.Name }.Order(), piped.Objects<Ds01Container>().Select(c => c.Name).Order());
+        Assert.All(piped.Objects<Ds01Container>(), c => Assert.Equal(ContainerState.Stopped, c.State));
+        Assert.False(bed.Docker.Inspect(b.Tag)!.State!.Running);
+
+        // A name no endpoint that answers has, and a node cluster.yaml does not list: specific errors, nothing changed.
+        Assert.Equal("ContainerNodeUnreachable,Ds01.PowerShell.Cmdlets.StopDs01ContainerCommand",
+            Remote($"Stop-Ds01Container {bed.Docker.Name("nosuch")} -Force").SingleError().FullyQualifiedErrorId);
+        Assert.Equal("UnknownNode,Ds01.PowerShell.Cmdlets.RemoveDs01ContainerCommand",
+            Remote($"Remove-Ds01Container {b.Name} -Node n9 -Force").SingleError().FullyQualifiedErrorId);
+        Assert.NotNull(bed.Docker.Inspect(b.Tag));
+
+        NoErrors(Remote($"Remove-Ds01Container {a.Name} -Force"));
+        Assert.Null(bed.Docker.Inspect(a.Tag));
+        ClusterTestBed.WaitUntil(() => bed.Jobs().FirstOrDefault(j => j.JobId == jobA) is not { IsFinished: false }, $"job {jobA} ended", 60);
+    }
 }

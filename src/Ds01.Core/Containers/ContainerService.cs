@@ -26,6 +26,9 @@ public sealed class ContainerService
 
     private DateTimeOffset Now => _session.Clock.GetUtcNow();
 
+    /// <summary>The Docker endpoint this service acts through (an interactive shell must go to the same one); null for other engines.</summary>
+    public string? Endpoint => (_docker as DockerEngine)?.Endpoint;
+
     // ---------- listing ----------
 
     /// <summary>

@@ -46,14 +46,33 @@ public abstract class Ds01ContainerCmdlet : Ds01Cmdlet
     /// <summary>Create and deploy where the backend puts the container (this server, or a Slurm node's endpoint).</summary>
     protected ContainerDeployment Deployment => new(Creation, Containers, Session.Config.Cluster.IsSlurm
         ? new Ds01.Core.Cluster.ClusterContainerCreation(Session, host => host == Engine.Endpoint ? Engine : NodeEngine(host))
-        : null, host => host == Engine.Endpoint ? Containers : new ContainerService(Session, NodeEngine(host)));
+        : null, host => host == Engine.Endpoint ? Containers : NodeContainers(host));
 
     private DockerEngine NodeEngine(string host)
     {
         var engine = new DockerEngine(host);
-        _nodeEngines.Add(engine);
+        // Piped containers are acted on in parallel (Ds01ContainerBatchCmdlet), each maybe on another node.
+        lock (_nodeEngines) _nodeEngines.Add(engine);
         return engine;
     }
+
+    private readonly Dictionary<string, ContainerService> _nodeServices = new(StringComparer.Ordinal);
+
+    private ContainerService NodeContainers(string host)
+    {
+        lock (_nodeServices)
+        {
+            if (!_nodeServices.TryGetValue(host, out var s)) _nodeServices[host] = s = new ContainerService(Session, NodeEngine(host));
+            return s;
+        }
+    }
+
+    /// <summary>
+    /// The container service over the Docker endpoint that holds <paramref name="name"/>: this server's, or on a
+    /// cluster the node's (Ds01.Core's ClusterEndpoints; <paramref name="node"/> from a piped container picks it).
+    /// </summary>
+    protected Task<ContainerService> ContainersForAsync(string name, UserIdentity owner, string? node, CancellationToken ct) =>
+        new Ds01.Core.Cluster.ClusterEndpoints(Session, Engine.Endpoint, Containers, NodeContainers).ForAsync(name, owner, node, ct);
 
     /// <summary>The account to act for: the caller, or with -User (admins only) someone else.</summary>
     protected UserIdentity Owner(string? user) => Session.Access.Target(user);

@@ -4,7 +4,7 @@ namespace Ds01.PowerShell;
 
 /// <summary>
 /// Cmdlets that act on one container: -Name by value and by property name, -User by property name, so
-/// `Get-Ds01Container | Stop-Ds01Container` carries each container's owner down the pipeline.
+/// `Get-Ds01Container | Stop-Ds01Container` carries each container's owner (and, on a cluster, its node) down the pipeline.
 /// </summary>
 public abstract class Ds01ContainerTargetCmdlet : Ds01ContainerCmdlet
 {
@@ -19,6 +19,14 @@ public abstract class Ds01ContainerTargetCmdlet : Ds01ContainerCmdlet
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
+
+    /// <summary>
+    /// On a cluster: the node that holds the container (from the pipeline, the Ds01Container's Node), so the
+    /// command goes to that node's Docker endpoint without asking the others. Left out, each endpoint is asked.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull, AllowEmptyString]
+    public string? Node { get; set; }
 
     /// <summary>Explain each step first and ask for what is missing (Ds01.Core's GuidedFlows).</summary>
     [Parameter]

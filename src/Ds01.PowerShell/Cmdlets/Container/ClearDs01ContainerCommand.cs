@@ -41,7 +41,13 @@ public sealed class ClearDs01ContainerCommand : Ds01ContainerCmdlet
             var removed = new List<CleanupCandidate>();
             var kept = stopped.Except(chosen).ToList();
             foreach (var o in BoundedParallel.Run(chosen, BoundedParallel.PipelineDegree,
-                         async (s, ct) => { await Containers.RemoveAsync(s.Container.Name, owner, false, ct).ConfigureAwait(false); return s; }, Cancellation))
+                         async (s, ct) =>
+                         {
+                             // A cluster container is removed through its node's endpoint (ClusterEndpoints).
+                             var at = await ContainersForAsync(s.Container.Name, owner, s.Container.Node, ct).ConfigureAwait(false);
+                             await at.RemoveAsync(s.Container.Name, owner, false, ct).ConfigureAwait(false);
+                             return s;
+                         }, Cancellation))
             {
                 if (o.Error is null) { removed.Add(o.Item); continue; }
                 kept.Add(o.Item);

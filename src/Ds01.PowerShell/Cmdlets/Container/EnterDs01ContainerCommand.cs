@@ -23,9 +23,11 @@ public sealed class EnterDs01ContainerCommand : Ds01ContainerTargetCmdlet
     {
         InteractiveShell.RequireTerminal("Enter-Ds01Container", Name ?? "", open: false);
         var owner = Owner(User);
-        var (id, shell) = Await(Containers.ShellTargetAsync(Name, owner, Start, Shell, Cancellation));
+        // On a cluster the shell goes to the node's endpoint that holds the container, not this server's.
+        var containers = Await(ContainersForAsync(Name, owner, Node, Cancellation));
+        var (id, shell) = Await(containers.ShellTargetAsync(Name, owner, Start, Shell, Cancellation));
         ShowFeedback();
-        InteractiveShell.Run(Engine, id, shell);
+        InteractiveShell.Run(containers.Endpoint ?? Engine.Endpoint, id, shell);
         Tell($"You left {Name}; it is still running. 'exit' ends only your shell. Stop it with Stop-Ds01Container {Name} (or remove it when done).");
     });
 }

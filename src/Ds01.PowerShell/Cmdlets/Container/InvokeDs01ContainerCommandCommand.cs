@@ -22,6 +22,11 @@ public sealed class InvokeDs01ContainerCommandCommand : Ds01ContainerCmdlet
     [ArgumentCompleter(typeof(UserNameCompleter))]
     public string? User { get; set; }
 
+    /// <summary>On a cluster: the container's node (from the pipeline, the Ds01Container's Node); left out, each node endpoint is asked.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull, AllowEmptyString]
+    public string? Node { get; set; }
+
     /// <summary>Explain each step first and ask for what is missing.</summary>
     [Parameter]
     public SwitchParameter Guided { get; set; }
@@ -39,7 +44,8 @@ public sealed class InvokeDs01ContainerCommandCommand : Ds01ContainerCmdlet
     {
         var owner = Owner(User);
         if (!ShouldProcess(Name, $"Run '{string.Join(" ", Command)}'")) return;
-        var result = Await(Containers.ExecAsync(Name, owner, Command, Cancellation));
+        var at = Await(ContainersForAsync(Name, owner, Node, Cancellation));
+        var result = Await(at.ExecAsync(Name, owner, Command, Cancellation));
         foreach (var line in Lines(result.StdOut)) WriteObject(line);
         foreach (var line in Lines(result.StdErr))
             WriteError(new ErrorRecord(new InvalidOperationException(line), "ContainerCommandStdErr", ErrorCategory.FromStdErr, Name));

@@ -38,8 +38,8 @@ public sealed class RemoveDs01ContainerCommand : Ds01ContainerBatchCmdlet<string
         return ShouldAct(name, action, Force);
     }
 
-    protected override Task<string?> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
-        Containers.RemoveAsync(name, owner, Stop, SaveImage, ct);
+    protected override Task<string?> ActAsync(ContainerService containers, string name, UserIdentity owner, CancellationToken ct) =>
+        containers.RemoveAsync(name, owner, Stop, SaveImage, ct);
 
     protected override void Completed(string name, string? saved)
     {

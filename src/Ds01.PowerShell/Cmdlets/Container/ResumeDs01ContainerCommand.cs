@@ -14,8 +14,8 @@ public sealed class ResumeDs01ContainerCommand : Ds01ContainerBatchCmdlet<Ds01Co
 
     protected override bool Confirm(string name, UserIdentity owner) => ShouldProcess(name, "Resume container");
 
-    protected override Task<Ds01Container> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
-        Containers.ResumeAsync(name, owner, ct);
+    protected override Task<Ds01Container> ActAsync(ContainerService containers, string name, UserIdentity owner, CancellationToken ct) =>
+        containers.ResumeAsync(name, owner, ct);
 
     protected override void Completed(string name, Ds01Container result)
     {

@@ -14,8 +14,8 @@ public sealed class StartDs01ContainerCommand : Ds01ContainerBatchCmdlet<Ds01Con
 
     protected override bool Confirm(string name, UserIdentity owner) => ShouldProcess(name, "Start container");
 
-    protected override Task<Ds01Container> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
-        Containers.StartAsync(name, owner, ct);
+    protected override Task<Ds01Container> ActAsync(ContainerService containers, string name, UserIdentity owner, CancellationToken ct) =>
+        containers.StartAsync(name, owner, ct);
 
     protected override void Completed(string name, Ds01Container result)
     {

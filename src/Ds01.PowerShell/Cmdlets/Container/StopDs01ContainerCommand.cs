@@ -28,8 +28,8 @@ public sealed class StopDs01ContainerCommand : Ds01ContainerBatchCmdlet<Ds01Cont
         ShouldAct(name, Kill ? "Kill container (all its processes end now)" : "Stop container (all its processes are terminated)", Force);
 
     // Piped containers stop together (at most BoundedParallel.PipelineDegree at once), as `docker stop a b c` does.
-    protected override Task<Ds01Container> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
-        Containers.StopAsync(name, owner, TimeoutSec, Kill, ct);
+    protected override Task<Ds01Container> ActAsync(ContainerService containers, string name, UserIdentity owner, CancellationToken ct) =>
+        containers.StopAsync(name, owner, TimeoutSec, Kill, ct);
 
     protected override void Completed(string name, Ds01Container result)
     {

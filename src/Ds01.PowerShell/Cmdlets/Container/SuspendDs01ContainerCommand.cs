@@ -14,8 +14,8 @@ public sealed class SuspendDs01ContainerCommand : Ds01ContainerBatchCmdlet<Ds01C
 
     protected override bool Confirm(string name, UserIdentity owner) => ShouldProcess(name, "Pause container");
 
-    protected override Task<Ds01Container> ActAsync(string name, UserIdentity owner, CancellationToken ct) =>
-        Containers.PauseAsync(name, owner, ct);
+    protected override Task<Ds01Container> ActAsync(ContainerService containers, string name, UserIdentity owner, CancellationToken ct) =>
+        containers.PauseAsync(name, owner, ct);
 
     protected override void Completed(string name, Ds01Container result)
     {
