@@ -101,17 +101,7 @@ public sealed class ClusterServiceTestBed : IDisposable
         return id;
     }
 
-    public (int Code, string Out, string Err) Slurm(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["SLURM_CONF"] = SlurmConf;
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, o.Result, e.Result);
-    }
+    public (int Code, string Out, string Err) Slurm(string program, params string[] args) => ClusterTestBed.RunSlurm(SlurmConf, program, args);
 
     public IReadOnlyList<SlurmJob> Jobs() => SlurmClient.ParseSqueue(Slurm("squeue", "--json").Out);
 

@@ -48,11 +48,14 @@ public sealed class ClusterTestBed : IDisposable
         if (!_slurmUsers.Contains(user)) _slurmUsers.Add(user);
     }
 
-    public (int Code, string Out, string Err) Slurm(string program, params string[] args)
+    public (int Code, string Out, string Err) Slurm(string program, params string[] args) => RunSlurm(SlurmConf, program, args);
+
+    /// <summary>A Slurm command as root against the lab of <paramref name="slurmConf"/> (shared with ClusterServiceTestBed).</summary>
+    public static (int Code, string Out, string Err) RunSlurm(string slurmConf, string program, params string[] args)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["SLURM_CONF"] = SlurmConf;
+        psi.Environment["SLURM_CONF"] = slurmConf;
         using var p = Process.Start(psi)!;
         var o = p.StandardOutput.ReadToEndAsync();
         var e = p.StandardError.ReadToEndAsync();
