@@ -36,6 +36,23 @@ public sealed class Ds01UsageSummary
 /// </summary>
 public static class UsageReport
 {
+    /// <summary>
+    /// The source a report reads: the one asked for, else Slurm's accounting with backend: slurm and this server's
+    /// events otherwise. Slurm without a cluster, or with an event-log path, is an error.
+    /// </summary>
+    public static UsageSource ChooseSource(Cluster.ClusterConfig cluster, UsageSource? requested, string? eventLogPath)
+    {
+        var source = requested ?? (cluster.IsSlurm ? UsageSource.Slurm : UsageSource.Events);
+        if (source == UsageSource.Slurm && !cluster.IsSlurm)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidOperation, "UsageSourceNeedsCluster",
+                $"-Source Slurm reads Slurm's accounting, and {cluster.File} does not say backend: slurm.", "Slurm",
+                "Leave out -Source (the events of this server), or configure the cluster in cluster.yaml.");
+        if (source == UsageSource.Slurm && eventLogPath is not null)
+            throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "UsagePathWithSlurm",
+                "-Path names an event log, which -Source Slurm does not read.", eventLogPath, "Use -Source Events with -Path, or leave out -Path.");
+        return source;
+    }
+
     private sealed class Run
     {
         public string User = "";

@@ -53,6 +53,19 @@ public class SlurmUsageTests
     }
 }
 
+public class UsageSourceTests
+{
+    [Fact]
+    public void A_single_server_reads_its_events_and_refuses_Slurm_with_a_specific_error()
+    {
+        var local = ClusterConfig.Default("/etc/ds01/cluster.yaml");
+        Assert.Equal(UsageSource.Events, UsageReport.ChooseSource(local, null, null));
+        var e = Assert.Throws<Ds01.Core.Ds01Exception>(() => UsageReport.ChooseSource(local, UsageSource.Slurm, null));
+        Assert.Equal("UsageSourceNeedsCluster", e.ErrorId);
+        Assert.Contains("cluster.yaml", e.Message);
+    }
+}
+
 public class ClusterStatusTests
 {
     // The same real `sinfo --json` as ClusterGpusTests: n1's two h100 in use, n2 idle, one of n3's MIG GRES in use.

@@ -55,6 +55,7 @@ public sealed class ShowDs01DashboardCommand : Ds01ContainerCmdlet
         });
     });
 
+    // Hosts without a terminal (an embedded runspace, a redirected ds01) throw from RawUI rather than return null.
     private int Width()
     {
         try { return Host.UI.RawUI?.BufferSize.Width is > 20 and var w ? w : 100; }

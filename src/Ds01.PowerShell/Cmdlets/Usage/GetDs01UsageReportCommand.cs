@@ -35,15 +35,8 @@ public sealed class GetDs01UsageReportCommand : Ds01Cmdlet
     {
         var until = MyInvocation.BoundParameters.ContainsKey(nameof(Until)) ? Until : Session.Clock.GetUtcNow();
         var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : until.AddDays(-7);
-        var cluster = Session.Config.Cluster;
-        var source = MyInvocation.BoundParameters.ContainsKey(nameof(Source)) ? Source : cluster.IsSlurm ? UsageSource.Slurm : UsageSource.Events;
-        if (source == UsageSource.Slurm && !cluster.IsSlurm)
-            throw new Core.Ds01Exception(Core.Ds01ErrorKind.InvalidOperation, "UsageSourceNeedsCluster",
-                $"-Source Slurm reads Slurm's accounting, and {cluster.File} does not say backend: slurm.", "Slurm",
-                "Leave out -Source (the events of this server), or configure the cluster in cluster.yaml.");
-        if (source == UsageSource.Slurm && Path is not null)
-            throw new Core.Ds01Exception(Core.Ds01ErrorKind.InvalidArgument, "UsagePathWithSlurm",
-                "-Path names an event log, which -Source Slurm does not read.", Path, "Use -Source Events with -Path, or leave out -Path.");
+        var source = UsageReport.ChooseSource(Session.Config.Cluster,
+            MyInvocation.BoundParameters.ContainsKey(nameof(Source)) ? Source : null, Path);
         var stats = new EventReadStats();
         var service = new EventService(Session);
         // Events before the window are read too: what was running when it began counts from its start.
