@@ -104,8 +104,14 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                     _log.LogInformation("refused {Method} {Path} for uid {Uid} (pid {Pid}): {Id}", request.Method, request.Path, caller.Uid, caller.Peer.Pid, e.ErrorId);
                     ServiceMetrics.Requests.WithLabels("refused", ServiceMetrics.Family(request.Segments)).Inc();
                     ServiceMetrics.Refusals.WithLabels(e.ErrorId).Inc();
-                    // The body is still in the stream unless the policy read it; closing is simpler than draining a large one.
+                    // The body is still in the stream unless the policy read it. A small one is read first: closing
+                    // with it unread makes the kernel reset the connection, and the client may see that, not the 403.
                     var drained = buffered is not null || framing == BodyFraming.None;
+                    if (!drained && framing == BodyFraming.Length && length <= MaxInspectedBody && !head.HasToken("Expect", "100-continue"))
+                    {
+                        await DiscardBodyAsync(client, framing, length, ct).ConfigureAwait(false);
+                        drained = true;
+                    }
                     await WriteErrorAsync(clientOut, e, !drained, ct).ConfigureAwait(false);
                     if (!drained) return;
                     continue;
