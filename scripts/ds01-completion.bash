@@ -5,7 +5,7 @@
 
 _ds01_seed_commands="container-create container-deploy container-start container-run container-attach container-pause
 container-unpause container-stop container-remove container-retire container-list container-stats container-cleanup
-container-exit image-create image-update image-list image-delete image-pull project-init project-launch user-setup check-limits gpu-status"
+container-exit image-create image-update image-list image-delete image-pull project-init project-launch user-setup check-limits gpu-status dashboard"
 
 _ds01_containers() {  # state filter (Running, Stopped, ...) or empty for all
   local ds01=${_ds01_exe:-ds01}
@@ -32,6 +32,7 @@ _ds01_flags() {
     project-init) echo "--framework= --type= --add= --base-image= --jupyter --data-science --build --no-cache" ;;
     project-launch) echo "--gpu= --container-name= --open" ;;
     user-setup) echo "--container= --image= --gpu= --host= --guided" ;;
+    dashboard) echo "--refresh=" ;;
   esac
   echo "--format=table --format=json --format=simple --help --info --concepts"
 }
@@ -63,4 +64,4 @@ _ds01_complete() {
 
 complete -F _ds01_complete ds01 container-cleanup container-exit image-pull container-start container-stop container-pause container-unpause container-attach \
   container-run container-remove container-retire container-stats container-list container-create container-deploy \
-  image-create image-update image-list image-delete project-init project-launch user-setup check-limits gpu-status
+  image-create image-update image-list image-delete project-init project-launch user-setup check-limits gpu-status dashboard

@@ -18,7 +18,26 @@ public sealed record CliArguments(
     bool Json,
     bool Verbose)
 {
-    public const string UsageText =
+    /// <summary>The usage text; its list of seed commands is SeedCatalog's, so it names every one.</summary>
+    public static string UsageText { get; } = Usage();
+
+    private static string Usage()
+    {
+        var families = Seed.SeedCatalog.All.Select(c => c.Name).GroupBy(n => n.Contains('-') ? n[..n.IndexOf('-')] : n)
+            .Select(g => g.Count() > 1 ? g.Key + "-" + string.Join('|', g.Select(n => n[(g.Key.Length + 1)..])) : g.Single());
+        var lines = new List<string>();
+        var line = " ";
+        foreach (var family in families)
+        {
+            if (line.Length + family.Length > 110) { lines.Add(line.TrimEnd()); line = " "; }
+            line += " " + family + ",";
+        }
+        lines.Add(line.TrimEnd(','));
+        return UsageHead + "\n\n" + "Seed commands (also as symlinks named like the command, e.g. container-list -> ds01):\n"
+            + string.Join("\n", lines) + "\n" + UsageTail;
+    }
+
+    private const string UsageHead =
         """
         usage: ds01 [--json] [--verbose] -c '<PowerShell text>'
                ds01 [--json] [--verbose] <command> [arguments...]
@@ -30,10 +49,10 @@ public sealed record CliArguments(
           --verbose             show verbose messages (on stderr)
           -h, --help            show this help
           --version             print the Ds01 module version
+        """;
 
-        Seed commands (also as symlinks named like the command, e.g. container-list -> ds01):
-          container-create|deploy|start|run|attach|pause|unpause|stop|remove|retire|list|stats,
-          image-create|update|list|delete, check-limits, gpu-status
+    private const string UsageTail =
+        """
           e.g. ds01 container-create my-project --gpu=1;  ds01 container-list --format=table|json|simple
           each takes --help (Get-Help), --info (Get-Help -Full), --concepts (about topics)
           exit codes: 0 done, 1 failed, 2 usage error

@@ -81,13 +81,6 @@ public sealed class CommandRunner : IDisposable
     /// </summary>
     public int RunCommand(string name, IReadOnlyList<string> arguments, bool json)
     {
-        // The seeds' monitoring command: `ds01 dashboard [refresh-seconds]` is Show-Ds01Dashboard -Watch.
-        if (name == "dashboard")
-            return Run(ps =>
-            {
-                ps.AddCommand("Show-Ds01Dashboard").AddParameter("Watch");
-                if (arguments.Count > 0) ps.AddParameter("RefreshSec", arguments[0]);
-            }, output => Render(output, json));
         var command = _runspace.SessionStateProxy.InvokeCommand.GetCommand(
             name, CommandTypes.Alias | CommandTypes.Function | CommandTypes.Filter | CommandTypes.Cmdlet);
         if (command is null)

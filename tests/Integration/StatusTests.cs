@@ -67,7 +67,7 @@ public class StatusTests
     public void Ds01_dashboard_redraws_until_stopped()
     {
         using var bed = new DockerTestBed(simulatedGpus: 2);
-        var p = Ds01Cli.Start(bed.Env, null, "dashboard", "1");
+        var p = Ds01Cli.Start(bed.Env, null, "dashboard", "--refresh=1");
         var seen = new System.Text.StringBuilder();
         var reader = Task.Run(() =>
         {

@@ -63,6 +63,8 @@ public static class SeedCatalog
         new("image-pull", "Import-Ds01Image", "fetch a base image (an AIME framework's, or --image=NAME)", "about_Ds01_Images", F(("version", "FrameworkVersion")), []),
         new("check-limits", "Get-Ds01ResourceLimit", "your resource limits", "about_Ds01_Quotas", None, []),
         new("gpu-status", "Get-Ds01Gpu", "every GPU and MIG slot and who holds it", "about_Ds01_Gpu", None, []),
+        new("dashboard", "Show-Ds01Dashboard", "a live view of GPUs, containers and users, redrawn until Ctrl+C (--refresh=SECONDS)", "about_Ds01_Gpu",
+            F(("refresh", "RefreshSec")), ["Watch"]),
     ];
 
     private static readonly Dictionary<string, SeedCommand> ByName = All.ToDictionary(c => c.Name, StringComparer.Ordinal);

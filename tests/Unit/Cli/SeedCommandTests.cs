@@ -119,6 +119,73 @@ public class SeedArgumentsTests
     }
 }
 
+public class SeedHelpAndCompletionTests
+{
+    [Fact]
+    public void Ds01_help_names_every_seed_command()
+    {
+        var usage = CliArguments.UsageText;
+        var seedPart = usage[usage.IndexOf("Seed commands", StringComparison.Ordinal)..];
+        foreach (var seed in SeedCatalog.All)
+        {
+            var dash = seed.Name.IndexOf('-');
+            // "container-create|deploy|..." names container-deploy as "deploy" after its family's first member.
+            var named = dash < 0
+                ? seedPart.Contains(" " + seed.Name, StringComparison.Ordinal)
+                : seedPart.Contains(seed.Name, StringComparison.Ordinal)
+                  || System.Text.RegularExpressions.Regex.IsMatch(seedPart, $@"\b{seed.Name[..dash]}-[a-z|-]*\|{seed.Name[(dash + 1)..]}\b");
+            Assert.True(named, $"ds01 --help does not name {seed.Name}:\n{seedPart}");
+        }
+    }
+
+    [Fact]
+    public void Dashboard_is_a_seed_command_with_its_refresh_flag_and_help_tiers()
+    {
+        var a = SeedArguments.Parse(SeedCatalog.Find("dashboard")!, ["--refresh=5"], json: false);
+        Assert.Equal("Show-Ds01Dashboard", a.Command.Cmdlet);
+        Assert.Equal("5", a.Parameters["RefreshSec"]);
+        Assert.Equal(true, a.Parameters["Watch"]);
+        Assert.Equal(SeedHelp.Help, SeedArguments.Parse(SeedCatalog.Find("dashboard")!, ["--help"], json: false).Help);
+    }
+
+    /// <summary>Runs the completion script in a real bash for a command line; a fake ds01 answers the name lists.</summary>
+    private static string[] Complete(params string[] words)
+    {
+        var dir = Directory.CreateTempSubdirectory("ds01-completion-");
+        try
+        {
+            var fake = Path.Combine(dir.FullName, "ds01");
+            // Prints the --state it was asked for, so the test sees which list each command offers.
+            File.WriteAllText(fake, "#!/bin/sh\nfor a in \"$@\"; do case $a in --state=*) echo \"only-${a#--state=}\"; exit 0;; esac; done\necho any-state\n");
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var script = Path.Combine(RepoPaths.Root, "scripts", "ds01-completion.bash");
+            var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "-c", "source \"$0\"; _ds01_exe=\"$1\"; shift; COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); _ds01_complete; printf '%s\\n' \"${COMPREPLY[@]}\"", script, fake })
+                psi.ArgumentList.Add(arg);
+            foreach (var w in words) psi.ArgumentList.Add(w);
+            using var p = Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEnd();
+            var error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, error);
+            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
+    public void Bash_completes_seed_names_flags_and_container_names_by_state()
+    {
+        Assert.Contains("dashboard", Complete("ds01", "dash"));
+        Assert.Equal(["container-stop"], Complete("ds01", "container-sto"));
+        Assert.Contains("--timeout=", Complete("ds01", "container-stop", "--t"));
+        Assert.Contains("--refresh=", Complete("dashboard", "--r"));
+        Assert.Equal(["only-Running"], Complete("ds01", "container-stop", ""));
+        Assert.Equal(["only-Stopped"], Complete("container-start", ""));
+        Assert.Equal(["any-state"], Complete("ds01", "container-remove", ""));
+    }
+}
+
 public class SeedViewTests
 {
     [Fact]
