@@ -119,6 +119,34 @@ public class GuidedModeTests
         Assert.Contains(host.Script.Shown, l => l.Contains("What if:") && l.Contains("asked"));
     }
 
+    /// <summary>
+    /// The beginner commands that need neither Docker nor an existing container under -WhatIf: each explains its steps in order, says what will
+    /// happen, asks for the value left out, and the answer reaches the cmdlet (its -WhatIf line names it).
+    /// </summary>
+    [Theory]
+    [InlineData("Deploy-Ds01Container -Image busybox -GpuCount 0 -Guided -WhatIf", "Name")]
+    [InlineData("Build-Ds01Image -Framework pytorch -Guided -WhatIf", "Project")]
+    public void Guided_flows_explain_each_step_ask_for_what_is_missing_and_use_the_answer(string command, string asked)
+    {
+        using var config = new TempConfig();
+        var host = new ScriptedHost("guidedanswer", "Yes");
+        var r = host.Run(command, Env(config));
+        Assert.True(r.Errors.Count == 0, string.Join("; ", r.Errors.Select(e => e.FullyQualifiedErrorId + ": " + e)));
+        var flow = GuidedFlows.Find(command.Split(' ')[0])!;
+        var shown = host.Script.Transcript;
+        var at = 0;
+        foreach (var step in flow.Steps)
+        {
+            var i = shown.IndexOf(step.Explanation, at, StringComparison.Ordinal);
+            Assert.True(i >= at, $"{flow.Cmdlet}: step '{step.Title}' not shown in order");
+            at = i;
+        }
+        Assert.Contains(flow.WhatHappens, shown);
+        Assert.Equal([asked], host.Script.Fields);
+        Assert.Contains(host.Script.Shown, l => l.Contains("What if:") && l.Contains("guidedanswer"));
+        Assert.Equal(0, host.Script.AnswersLeft);
+    }
+
     [Fact]
     public void Every_guided_command_has_a_flow_and_every_flow_a_command_with_Guided()
     {
