@@ -12,6 +12,18 @@ public class GuidedModeTests
 {
     private static Dictionary<string, string?> Env(TempConfig config) => config.Env;
 
+    /// <summary>Each step's explanation is shown, in the flow's order (before the question that belongs to it).</summary>
+    private static void AssertStepsInOrder(GuidedFlow flow, string shown)
+    {
+        var at = 0;
+        foreach (var step in flow.Steps)
+        {
+            var i = shown.IndexOf(step.Explanation, at, StringComparison.Ordinal);
+            Assert.True(i >= at, $"{flow.Cmdlet}: step '{step.Title}' not shown in order");
+            at = i;
+        }
+    }
+
     [Fact]
     public void Guided_create_explains_every_step_from_Core_asks_for_what_is_missing_and_uses_the_answers()
     {
@@ -21,14 +33,7 @@ public class GuidedModeTests
         Assert.Empty(r.Errors);
         var flow = GuidedFlows.Find("New-Ds01Container")!;
         var shown = host.Script.Transcript;
-        // Each step's explanation, in order, before the question that belongs to it.
-        var at = 0;
-        foreach (var step in flow.Steps)
-        {
-            var i = shown.IndexOf(step.Explanation, at, StringComparison.Ordinal);
-            Assert.True(i >= at, $"step '{step.Title}' not shown in order");
-            at = i;
-        }
+        AssertStepsInOrder(flow, shown);
         Assert.Contains(flow.WhatHappens, shown);
         Assert.Equal(["Name", "Image", "GpuCount"], host.Script.Fields);
         Assert.Equal(GuidedFlow.Confirm, Assert.Single(host.Script.Choices).Message);
@@ -134,13 +139,7 @@ public class GuidedModeTests
         Assert.True(r.Errors.Count == 0, string.Join("; ", r.Errors.Select(e => e.FullyQualifiedErrorId + ": " + e)));
         var flow = GuidedFlows.Find(command.Split(' ')[0])!;
         var shown = host.Script.Transcript;
-        var at = 0;
-        foreach (var step in flow.Steps)
-        {
-            var i = shown.IndexOf(step.Explanation, at, StringComparison.Ordinal);
-            Assert.True(i >= at, $"{flow.Cmdlet}: step '{step.Title}' not shown in order");
-            at = i;
-        }
+        AssertStepsInOrder(flow, shown);
         Assert.Contains(flow.WhatHappens, shown);
         Assert.Equal([asked], host.Script.Fields);
         Assert.Contains(host.Script.Shown, l => l.Contains("What if:") && l.Contains("guidedanswer"));
