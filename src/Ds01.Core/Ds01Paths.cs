@@ -7,6 +7,15 @@ public sealed class Ds01Paths
     public const string StateDirVariable = "DS01_STATE_DIR";
     public const string LogDirVariable = "DS01_LOG_DIR";
 
+    public const string DefaultConfigDir = "/etc/ds01";
+    public const string DefaultStateDir = "/var/lib/ds01";
+    public const string DefaultLogDir = "/var/log/ds01";
+    public const string EventLogFileName = "events.jsonl";
+    public const string AllocationLockFileName = "gpu-allocation.lock";
+    /// <summary>Under the state dir: one file per GPU waiter (GpuQueue), one per in-flight create (GpuReservations).</summary>
+    public const string GpuQueueDirName = "gpu-queue";
+    public const string GpuReservationsDirName = "gpu-reservations";
+
     public Ds01Paths(string configDir, string stateDir, string logDir)
     {
         ConfigDir = configDir;
@@ -21,13 +30,15 @@ public sealed class Ds01Paths
     public string ResourceLimitsFile => Path.Combine(ConfigDir, "resource-limits.yaml");
     public string GpuConfigFile => Path.Combine(ConfigDir, "gpu-config.yaml");
     public string ImageCatalogFile => Path.Combine(ConfigDir, "ml_images.repo");
-    public string EventLogFile => Path.Combine(LogDir, "events.jsonl");
-    public string AllocationLockFile => Path.Combine(StateDir, "gpu-allocation.lock");
+    public string EventLogFile => Path.Combine(LogDir, EventLogFileName);
+    public string AllocationLockFile => Path.Combine(StateDir, AllocationLockFileName);
+    public string GpuQueueDir => Path.Combine(StateDir, GpuQueueDirName);
+    public string GpuReservationsDir => Path.Combine(StateDir, GpuReservationsDirName);
 
     public static Ds01Paths FromEnvironment() => new(
-        Env(ConfigDirVariable, "/etc/ds01", sharedWrite: false),
-        Env(StateDirVariable, "/var/lib/ds01", sharedWrite: true),
-        Env(LogDirVariable, "/var/log/ds01", sharedWrite: true));
+        Env(ConfigDirVariable, DefaultConfigDir, sharedWrite: false),
+        Env(StateDirVariable, DefaultStateDir, sharedWrite: true),
+        Env(LogDirVariable, DefaultLogDir, sharedWrite: true));
 
     private static string Env(string name, string fallback, bool sharedWrite)
     {

@@ -39,6 +39,9 @@ internal static class Posix
     private static extern int fchown(int fd, int owner, int group);
 
     [DllImport("libc", SetLastError = true)]
+    private static extern int fchmod(int fd, int mode);
+
+    [DllImport("libc", SetLastError = true)]
     private static extern int close(int fd);
 
     [DllImport("libc")]
@@ -139,6 +142,12 @@ internal static class Posix
     {
         if (fchown(fd, uid, gid) != 0)
             throw new IOException($"chown of descriptor {fd} to {uid}:{gid} failed (errno {Marshal.GetLastWin32Error()})");
+    }
+
+    public static void Fchmod(int fd, int mode)
+    {
+        if (fchmod(fd, mode) != 0)
+            throw new IOException($"chmod of descriptor {fd} to {Convert.ToString(mode, 8)} failed (errno {Marshal.GetLastWin32Error()})");
     }
 
     public static void Close(int fd)

@@ -16,6 +16,7 @@ using Microsoft.Extensions.Logging;
 const string Usage = """
 usage: ds01d run [--socket PATH] [--docker ENDPOINT] [--config DIR] [--state DIR] [--log DIR] [--status-listen 127.0.0.1:PORT] [--binds DIR] [--slurm-node NAME]
        ds01d install [--root DIR] [--exec PATH] [--config DIR] [--no-systemctl]
+       ds01d install --direct [--root DIR] [--config DIR]   (no service: root-owned shared state for direct mode)
        ds01d uninstall [--root DIR] [--no-systemctl]
 """;
 
@@ -37,6 +38,10 @@ try
         case "run":
             await RunAsync(ToServiceOptions(options));
             return 0;
+        case "install" when options.ContainsKey("direct"):
+            // Nothing of the service's is written, so its options would be silently ignored: a usage error instead.
+            if (options.ContainsKey("exec") || options.ContainsKey("no-systemctl")) { Console.Error.WriteLine(Usage); return 2; }
+            return new Installer(options.GetValueOrDefault("root") ?? "/", systemctl: false).InstallDirect(options.GetValueOrDefault("config") ?? Ds01Paths.DefaultConfigDir);
         case "install":
             return new Installer(options.GetValueOrDefault("root") ?? "/", !options.ContainsKey("no-systemctl")).Install(
                 options.GetValueOrDefault("exec") ?? Environment.ProcessPath ?? "/usr/local/bin/ds01d", options.GetValueOrDefault("config") ?? "/etc/ds01");
@@ -49,13 +54,14 @@ try
 }
 catch (Ds01Exception e)
 {
-    Console.Error.WriteLine($"ds01d: {e.Message}{(e.RecommendedAction is null ? "" : " " + e.RecommendedAction)}");
+    // The id, as the cmdlets' error records carry it, so scripts and tests need not match the wording.
+    Console.Error.WriteLine($"ds01d: {e.Message}{(e.RecommendedAction is null ? "" : " " + e.RecommendedAction)} (id: {e.ErrorId})");
     return 1;
 }
 
 static Dictionary<string, string?>? ParseOptions(string[] rest)
 {
-    var flags = new HashSet<string> { "no-systemctl" };
+    var flags = new HashSet<string> { "no-systemctl", "direct" };
     var result = new Dictionary<string, string?>();
     for (var i = 0; i < rest.Length; i++)
     {

@@ -38,7 +38,7 @@ public sealed class GpuQueue
 
     public GpuQueue(string stateDir, TimeProvider? time = null)
     {
-        Directory = Path.Combine(stateDir, "gpu-queue");
+        Directory = Path.Combine(stateDir, Ds01Paths.GpuQueueDirName);
         _time = time ?? TimeProvider.System;
     }
 

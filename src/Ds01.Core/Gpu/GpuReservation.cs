@@ -37,7 +37,7 @@ public sealed class GpuReservations
 
     public GpuReservations(string stateDir, TimeProvider? time = null)
     {
-        Directory = Path.Combine(stateDir, "gpu-reservations");
+        Directory = Path.Combine(stateDir, Ds01Paths.GpuReservationsDirName);
         _time = time ?? TimeProvider.System;
     }
 

@@ -45,7 +45,7 @@ internal sealed class Installer
 
     public int Install(string exec, string configDir)
     {
-        var config = new ConfigStore(new Ds01Paths(Under(configDir), Under("/var/lib/ds01"), Under("/var/log/ds01"))).ResourceLimits;
+        var config = new ConfigStore(new Ds01Paths(Under(configDir), Under(Ds01Paths.DefaultStateDir), Under(Ds01Paths.DefaultLogDir))).ResourceLimits;
         Directory.CreateDirectory(UnitDir);
         var written = new List<string>();
         void Write(string name, string text)
@@ -59,10 +59,10 @@ internal sealed class Installer
         Write("ds01.slice", "[Unit]\nDescription=Ds01: every lab container\n\n[Slice]\n");
         foreach (var group in config.Groups.Values.OrderBy(g => g.Name, StringComparer.Ordinal))
             Write(SliceName(group.Name), SliceUnit(group));
-        Directory.CreateDirectory(Under("/var/lib/ds01"));
-        File.SetUnixFileMode(Under("/var/lib/ds01"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        Directory.CreateDirectory(Under("/var/log/ds01"));
-        var log = Under("/var/log/ds01/events.jsonl");
+        Directory.CreateDirectory(Under(Ds01Paths.DefaultStateDir));
+        File.SetUnixFileMode(Under(Ds01Paths.DefaultStateDir), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(Under(Ds01Paths.DefaultLogDir));
+        var log = Path.Combine(Under(Ds01Paths.DefaultLogDir), Ds01Paths.EventLogFileName);
         if (!File.Exists(log)) File.WriteAllText(log, "");
         // Readable by all (Get-Ds01Event), written by ds01d alone.
         File.SetUnixFileMode(log, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
@@ -73,6 +73,18 @@ internal sealed class Installer
             Systemctl("enable", "--now", "ds01d.service");
         }
         Console.WriteLine("Users reach Docker through /run/ds01/docker.sock; leave the docker group to admins.");
+        return 0;
+    }
+
+    /// <summary>
+    /// `ds01d install --direct`: no unit and no service; users' own processes share the state dir and the log, so
+    /// those are made root-owned with the modes of DirectModeLayout (created, or repaired when they exist).
+    /// </summary>
+    public int InstallDirect(string configDir)
+    {
+        var paths = new Ds01Paths(Under(configDir), Under(Ds01Paths.DefaultStateDir), Under(Ds01Paths.DefaultLogDir));
+        foreach (var line in DirectModeLayout.Apply(paths)) Console.WriteLine(line);
+        Console.WriteLine("Direct mode: Ds01's rules bind what is created through Ds01; anyone in the docker group can go around them.");
         return 0;
     }
 
