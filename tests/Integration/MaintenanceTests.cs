@@ -278,6 +278,60 @@ public class MaintenanceTests
     }
 
     [Fact]
+    public void A_legacy_setup_container_left_behind_is_removed_once_old_and_a_running_one_only_once_hung()
+    {
+        using var bed = Bed();
+        // What a killed create or a dockerd restart between the setup container's create and removal leaves (UserSetupPath).
+        string Setup(string stem, bool run)
+        {
+            var name = $"ds01-setup-{bed.Name(stem)}._.{bed.Uid}-deadbeef";
+            var args = new List<string> { run ? "run" : "create" };
+            if (run) args.Add("-d");
+            args.AddRange(new[] { "--name", name, "--label", "ds01.managed=true", Img });
+            args.AddRange(run ? Sleep : new[] { "true" });
+            var r = DockerTestBed.DockerCli(args.ToArray());
+            Assert.True(r.Code == 0, r.Err);
+            return name;
+        }
+        var left = Setup("left", run: false);
+        var working = Setup("working", run: true);
+        var user = Make(bed, "user", true, Sleep);
+        var (svc, clock) = Service(bed);
+        var t0 = clock.Now;
+        var orphans = new[] { MaintenanceTask.Orphans };
+
+        // Fresh, all are kept: a create may be between its setup container's exit and the commit.
+        Assert.Empty(Mine(bed, svc.RunAsync(orphans, null, CancellationToken.None).GetAwaiter().GetResult()));
+        Assert.NotNull(bed.Inspect(left));
+
+        // Half an hour on, the stopped one is a leftover; the running one is still in use, the user's container is no setup container.
+        clock.Now = t0.AddMinutes(31);
+        var (plan, _) = svc.PlanAsync(orphans, CancellationToken.None).GetAwaiter().GetResult();
+        Assert.Equal(new[] { $"Orphans Remove {left}" }, Mine(bed, plan));
+        Assert.NotNull(bed.Inspect(left));                                                   // planning (-WhatIf) changed nothing
+        var run = svc.RunAsync(orphans, null, CancellationToken.None).GetAwaiter().GetResult();
+        Assert.Equal(new[] { $"Orphans Remove {left}" }, Mine(bed, run));
+        var removed = run.Single(a => a.Target == left);
+        Assert.True(removed.Done, removed.Error);
+        Assert.Equal(bed.Uid.ToString(), removed.User);
+        Assert.Null(bed.Inspect(left));
+        Assert.True(bed.Inspect(working)!.State!.Running);
+        Assert.True(bed.Inspect(user)!.State!.Running);
+
+        // Six hours on, the running one's script hangs: removed too; the user's running container stays.
+        clock.Now = t0.AddHours(6).AddMinutes(1);
+        Assert.Equal(new[] { $"Orphans Remove {working}" }, Mine(bed, svc.RunAsync(orphans, null, CancellationToken.None).GetAwaiter().GetResult()));
+        Assert.Null(bed.Inspect(working));
+        Assert.True(bed.Inspect(user)!.State!.Running);
+
+        var events = EventReader.Read(EventReader.Files(bed.Config.EventLogFile), null, new EventReadStats())
+            .Where(e => e.Container.Contains(bed.RunId)).ToList();
+        Assert.Contains(events, e => e.Type == "cleanup.orphan" && e.Container == left && e.Outcome == "removed" && e.Actor == "maintenance");
+        Assert.Contains(events, e => e.Type == "cleanup.orphan" && e.Container == working && e.Outcome == "removed");
+        Assert.DoesNotContain(events, e => e.Container == user);
+    }
+
+    [Fact]
     public void A_non_admin_may_not_run_maintenance()
     {
         using var bed = Bed();

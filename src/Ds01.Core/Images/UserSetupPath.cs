@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Docker.DotNet.Models;
 using Ds01.Core.Docker;
 using Ds01.Core.Identity;
@@ -19,6 +20,11 @@ public sealed class UserSetupPath
     private readonly IContainerEngine _docker;
 
     public UserSetupPath(IContainerEngine docker) => _docker = docker;
+
+    public const string SetupContainerPrefix = "ds01-setup-";
+
+    /// <summary>The temporary container's name, ds01-setup-NAME._.UID-xxxxxxxx (groups: NAME, UID), as Docker lists it (leading '/') or not.</summary>
+    public static readonly Regex SetupContainerName = new(@"^/?ds01-setup-([a-zA-Z0-9][a-zA-Z0-9_.-]*)\._\.([0-9]+)-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
 
     public static bool HasUserSetup(IDictionary<string, string>? labels) =>
         labels is not null && labels.TryGetValue(Labels.HasUserSetup, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
@@ -71,7 +77,7 @@ public sealed class UserSetupPath
     /// </summary>
     private async Task RemoveLeftoversAsync(string tag, CancellationToken ct)
     {
-        var prefix = $"/ds01-setup-{tag}-";
+        var prefix = $"/{SetupContainerPrefix}{tag}-";
         var all = await _docker.ListContainersAsync(new Dictionary<string, bool> { [Labels.Managed + "=true"] = true }, ct).ConfigureAwait(false);
         foreach (var c in all.Where(c => c.Names?.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)) == true))
         {
@@ -87,7 +93,7 @@ public sealed class UserSetupPath
         // Entrypoint/Cmd split so the commit can restore the image's own Entrypoint and Cmd below.
         var id = await _docker.CreateContainerAsync(new CreateContainerParameters
         {
-            Name = $"ds01-setup-{tag}-{Guid.NewGuid().ToString("N")[..8]}",
+            Name = $"{SetupContainerPrefix}{tag}-{Guid.NewGuid().ToString("N")[..8]}",
             Image = image,
             User = "0:0",
             Entrypoint = [command[0]],

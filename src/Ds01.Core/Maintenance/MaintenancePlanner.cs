@@ -13,6 +13,21 @@ public static class MaintenancePlanner
 {
     public static readonly IReadOnlyList<MaintenanceTask> AllTasks = Enum.GetValues<MaintenanceTask>();
 
+    /// <summary>
+    /// A setup container that is not running and is this old was left behind: the legacy create commits it as soon
+    /// as its script exits (under a second, README "Performance") and removes it right after, so only a killed
+    /// client or a dockerd restart in between leaves one (otherwise removed only by a later create of the same tag).
+    /// Half an hour leaves room for the commit of a large image.
+    /// </summary>
+    public static readonly TimeSpan SetupLeftoverAge = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// A running setup container this old is hung (its script waits on something that never comes): no user
+    /// setup takes hours, and its create has waited that long already; removing it fails that create with
+    /// UserSetupFailed instead of leaving it waiting for good. Younger running ones are in use and kept.
+    /// </summary>
+    public static readonly TimeSpan SetupHungAge = TimeSpan.FromHours(6);
+
     public static (List<Ds01MaintenanceAction> Actions, MaintenanceState Next) Plan(MaintenanceSnapshot snap, MaintenanceState state,
         MaintenanceSettings settings, DateTimeOffset now, IReadOnlyCollection<MaintenanceTask> tasks)
     {
@@ -142,6 +157,16 @@ public static class MaintenancePlanner
             removing.Add(c.Id);
             actions.Add(Act(c, MaintenanceTask.Orphans, MaintenanceActionKind.Remove, reason, null));
         }
+        foreach (var setup in snap.SetupContainers)
+        {
+            if (SetupLeftoverReason(setup, now) is not { } why) continue;
+            removing.Add(setup.Id);
+            actions.Add(new Ds01MaintenanceAction
+            {
+                Task = MaintenanceTask.Orphans, Action = MaintenanceActionKind.Remove, Id = setup.Id,
+                Container = setup.Name, Target = setup.Name, User = setup.Uid, Reason = why,
+            });
+        }
         // Images still used by a container that stays (planned removals no longer count).
         var used = snap.Containers.Where(c => !removing.Contains(c.Id)).Select(c => c.ImageId).ToHashSet(StringComparer.Ordinal);
         foreach (var i in snap.Images)
@@ -159,6 +184,18 @@ public static class MaintenancePlanner
                 User = i.Tags.Select(ImageOwner).FirstOrDefault(u => u is not null) ?? "",
             });
         }
+    }
+
+    /// <summary>Why a legacy setup container is removed now, or null when it is kept (young, in use, or protected).</summary>
+    public static string? SetupLeftoverReason(SetupContainerFacts c, DateTimeOffset now)
+    {
+        if (c.Protected) return null;
+        var age = now - c.CreatedAt;
+        if (!c.Running && age >= SetupLeftoverAge)
+            return $"a legacy setup container left behind by an interrupted create (created {c.CreatedAt:yyyy-MM-dd HH:mm}Z, not running, older than {SetupLeftoverAge.TotalMinutes:0} minutes)";
+        if (c.Running && age >= SetupHungAge)
+            return $"a legacy setup container whose script hangs (created {c.CreatedAt:yyyy-MM-dd HH:mm}Z, still running after {Hours(SetupHungAge.TotalHours)})";
+        return null;
     }
 
     /// <summary>The uid in ds01-{uid}/project or in a legacy tag name._.uid, as text.</summary>

@@ -146,7 +146,10 @@ public sealed class MaintenanceService
         var config = _session.Config.ResourceLimits;
         var wantContainers = tasks.Any(t => t != MaintenanceTask.LogRotation);
         var list = wantContainers ? await _docker.ListContainersAsync(null, ct).ConfigureAwait(false) : new List<ContainerListResponse>();
-        var ours = list.Where(c => Labels.Owner(c.Labels) is not null).ToList();
+        // Setup containers have their own rule (MaintenancePlanner.SetupLeftoverReason), also when ds01d labelled them for their owner.
+        var setups = tasks.Contains(MaintenanceTask.Orphans) ? SetupContainers(list) : new List<SetupContainerFacts>();
+        var setupIds = list.Where(IsSetupContainer).Select(c => c.ID).ToHashSet(StringComparer.Ordinal);
+        var ours = list.Where(c => Labels.Owner(c.Labels) is not null && !setupIds.Contains(c.ID)).ToList();
         var sampleCpu = tasks.Contains(MaintenanceTask.Idle);
         var gpuUtil = sampleCpu && ours.Any(c => c.Labels.ContainsKey(Labels.GpuSlots)) ? GpuUtilisation() : new Dictionary<string, int?>();
         var ownerCache = new Dictionary<string, (bool Exists, Ds01ResourceLimit? Limits)>();
@@ -188,8 +191,26 @@ public sealed class MaintenanceService
             containers = containers.Select(f => f.With(ownerExists: true)).ToList();
         }
         var rotation = tasks.Contains(MaintenanceTask.LogRotation) ? EventLogRotation.Plan(_session.Paths.EventLogFile, now) : null;
-        return new MaintenanceSnapshot { Containers = containers, Images = images, Rotation = rotation };
+        return new MaintenanceSnapshot { Containers = containers, Images = images, Rotation = rotation, SetupContainers = setups };
     }
+
+    /// <summary>A legacy create's temporary container: its name (UserSetupPath) and the managed label it is made with.</summary>
+    private static bool IsSetupContainer(ContainerListResponse c) =>
+        c.Labels is not null && c.Labels.TryGetValue(Labels.Managed, out var m) && m == "true" &&
+        c.Names?.Any(n => Images.UserSetupPath.SetupContainerName.IsMatch(n)) == true;
+
+    private static List<SetupContainerFacts> SetupContainers(IEnumerable<ContainerListResponse> list) => list.Where(IsSetupContainer).Select(c =>
+    {
+        var name = c.Names!.First(n => Images.UserSetupPath.SetupContainerName.IsMatch(n));
+        return new SetupContainerFacts
+        {
+            Id = c.ID, Name = name.TrimStart('/'), Uid = Images.UserSetupPath.SetupContainerName.Match(name).Groups[2].Value,
+            // Only a container that cannot be running any more counts as stopped; "removing" and unknown states count as running.
+            Running = c.State is not ("created" or "exited" or "dead"),
+            CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
+            Protected = c.Labels.TryGetValue(ProtectedLabel, out var p) && p == "true",
+        };
+    }).ToList();
 
     /// <summary>
     /// Marks the cluster containers whose Slurm job still runs (one squeue for all). When slurmctld does not answer,

@@ -54,8 +54,23 @@ public sealed class ImageFacts
     public bool OwnerExists { get; init; } = true;
 }
 
+/// <summary>A temporary container of the legacy create path (UserSetupPath: ds01-setup-NAME._.UID-xxxxxxxx).</summary>
+public sealed class SetupContainerFacts
+{
+    public required string Id { get; init; }
+    /// <summary>Docker's name without the leading '/'.</summary>
+    public required string Name { get; init; }
+    /// <summary>The uid in the name (the owner of the create it served), as text.</summary>
+    public string Uid { get; init; } = "";
+    /// <summary>Running, paused or restarting: its setup script may still be at work.</summary>
+    public bool Running { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public bool Protected { get; init; }
+}
+
 public sealed class MaintenanceSnapshot
 {
+    public IReadOnlyList<SetupContainerFacts> SetupContainers { get; init; } = Array.Empty<SetupContainerFacts>();
     public IReadOnlyList<ContainerFacts> Containers { get; init; } = Array.Empty<ContainerFacts>();
     public IReadOnlyList<ImageFacts> Images { get; init; } = Array.Empty<ImageFacts>();
     public EventLogRotationPlan? Rotation { get; init; }

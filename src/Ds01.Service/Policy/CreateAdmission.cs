@@ -32,8 +32,8 @@ internal sealed record AdmittedCreate(JsonObject Body, string Tag, Ds01ResourceL
 internal static class CreateAdmission
 {
     private static readonly Regex TagPattern = new(@"^/?([a-zA-Z0-9][a-zA-Z0-9_.-]*)\._\.([0-9]+)$", RegexOptions.CultureInvariant);
-    // The legacy create path's temporary container (UserSetupPath): ds01-setup-NAME._.UID-xxxxxxxx.
-    private static readonly Regex SetupPattern = new(@"^/?ds01-setup-([a-zA-Z0-9][a-zA-Z0-9_.-]*)\._\.([0-9]+)-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
+    // The legacy create path's temporary container: ds01-setup-NAME._.UID-xxxxxxxx.
+    private static readonly Regex SetupPattern = Ds01.Core.Images.UserSetupPath.SetupContainerName;
     private static readonly string[] SafeNetworkModes = { "", "default", "bridge", "none" };
     private static readonly string[] SafeRuntimes = { "", "runc", "nvidia" };
 

@@ -378,7 +378,7 @@ internal sealed class RequestPolicy
 
     private async Task CheckContainerCountAsync(UserIdentity user, AdmittedCreate admitted, CancellationToken ct)
     {
-        var twins = !admitted.Tag.StartsWith("ds01-setup-", StringComparison.Ordinal);
+        var twins = !admitted.Tag.StartsWith(Ds01.Core.Images.UserSetupPath.SetupContainerPrefix, StringComparison.Ordinal);
         var max = admitted.Limits.MaxContainers;
         if (!twins && max is null) return;
         var name = ContainerNaming.ParseTag(admitted.Tag).Name;

@@ -176,4 +176,29 @@ public class MaintenancePlannerTests
         Assert.Contains(problems, p => p.Code == "InvalidValue" && p.Line == 2);
         Assert.Contains(problems, p => p.Code == "UnknownKey" && p.Line == 3 && p.Message.Contains("idle_cpu_percent"));
     }
+
+    [Fact]
+    public void Legacy_setup_containers_are_removed_when_stopped_past_half_an_hour_or_running_past_six_hours_and_only_with_Orphans()
+    {
+        SetupContainerFacts Setup(string id, double ageMinutes, bool running = false, bool prot = false) => new()
+        {
+            Id = id, Name = $"ds01-setup-{id}._.1001-deadbeef", Uid = "1001", Running = running, CreatedAt = T0.AddMinutes(-ageMinutes), Protected = prot,
+        };
+        var snap = new MaintenanceSnapshot
+        {
+            SetupContainers =
+            [
+                Setup("fresh", 29), Setup("old", 30), Setup("working", 120, running: true), Setup("hung", 6 * 60, running: true),
+                Setup("kept", 600, prot: true),
+            ],
+        };
+        var (actions, _) = MaintenancePlanner.Plan(snap, new MaintenanceState(), S, T0, MaintenancePlanner.AllTasks.ToArray());
+        Assert.Equal(new[] { "ds01-setup-hung._.1001-deadbeef", "ds01-setup-old._.1001-deadbeef" }, actions.Select(a => a.Target).Order());
+        Assert.All(actions, a => Assert.Equal((MaintenanceTask.Orphans, MaintenanceActionKind.Remove, "1001", a.Target), (a.Task, a.Action, a.User, a.Container)));
+        Assert.Contains("not running", actions.Single(a => a.Id == "old").Reason);
+        Assert.Contains("still running after 6 h", actions.Single(a => a.Id == "hung").Reason);
+
+        var others = MaintenancePlanner.AllTasks.Where(t => t != MaintenanceTask.Orphans).ToArray();
+        Assert.Empty(MaintenancePlanner.Plan(snap, new MaintenanceState(), S, T0, others).Actions);
+    }
 }
