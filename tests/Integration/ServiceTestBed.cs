@@ -122,10 +122,13 @@ public sealed class ServiceTestBed : IDisposable
         foreach (var f in Directory.GetFiles(dir)) File.SetUnixFileMode(f, (UnixFileMode)0b110_100_100);
     }
 
-    public Process StartService(string socket, out StringWriter log, params string[] extra)
+    public Process StartService(string socket, out StringWriter log, params string[] extra) => StartService(socket, DockerHost, out log, extra);
+
+    /// <param name="docker">The dockerd ds01d fronts (a SlowCreateProxy in front of the test dockerd, say).</param>
+    public Process StartService(string socket, string docker, out StringWriter log, params string[] extra)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { ServiceDll, "run", "--socket", socket, "--docker", DockerHost, "--config", ConfigDir, "--state", StateDir, "--log", LogDir, "--binds", BindsDir })
+        foreach (var a in new[] { ServiceDll, "run", "--socket", socket, "--docker", docker, "--config", ConfigDir, "--state", StateDir, "--log", LogDir, "--binds", BindsDir })
             psi.ArgumentList.Add(a);
         foreach (var a in extra) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
@@ -176,6 +179,28 @@ public sealed class ServiceTestBed : IDisposable
     /// <summary>Runs a program as the account, with DOCKER_HOST at the service and dockerd's socket out of reach.</summary>
     public Result As(Account a, string file, IEnumerable<string> args, IDictionary<string, string?>? env = null, string? stdin = null)
     {
+        var (all, e) = AsCommand(a, file, args, env);
+        return Exec("unshare", all, e, stdin);
+    }
+
+    /// <summary>As <see cref="As"/>, but started, not waited for (to be killed, or to wait in the GPU queue meanwhile); output redirected.</summary>
+    public Process Spawn(Account a, string file, IEnumerable<string> args, IDictionary<string, string?>? env = null)
+    {
+        var (all, e) = AsCommand(a, file, args, env);
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var x in all) psi.ArgumentList.Add(x);
+        foreach (var (k, v) in e)
+        {
+            if (v is null) psi.Environment.Remove(k);
+            else psi.Environment[k] = v;
+        }
+        var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        return p;
+    }
+
+    private (List<string> Args, Dictionary<string, string?> Env) AsCommand(Account a, string file, IEnumerable<string> args, IDictionary<string, string?>? env)
+    {
         var all = new List<string> { "--mount", "--propagation", "private", "--", "bash", Path.Combine(RepoPaths.Root, "tests", "Integration", "ServiceAsUser.sh"),
             DockerSocketDir, a.Name, "--", file };
         all.AddRange(args);
@@ -186,7 +211,7 @@ public sealed class ServiceTestBed : IDisposable
             ["DOTNET_CLI_HOME"] = a.Home, ["DOTNET_NOLOGO"] = "1",
         };
         if (env is not null) foreach (var (k, v) in env) e[k] = v;
-        return Exec("unshare", all, e, stdin);
+        return (all, e);
     }
 
     public Result Docker(Account a, params string[] args) => As(a, "docker", args);

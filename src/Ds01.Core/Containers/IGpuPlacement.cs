@@ -6,7 +6,11 @@ namespace Ds01.Core.Containers;
 
 /// <summary>GPU slots chosen for a container, and how they reach it.</summary>
 /// <param name="HoldMinutes">The owner's gpu_hold_after_stop_minutes, fixed on the container at create.</param>
-public sealed record GpuAssignment(IReadOnlyList<string> Slots, IReadOnlyList<string> Uuids, double Weight, double HoldMinutes);
+public sealed record GpuAssignment(IReadOnlyList<string> Slots, IReadOnlyList<string> Uuids, double Weight, double HoldMinutes)
+{
+    /// <summary>Set for a -Wait request: until when its place in ds01d's queue is kept (sent as Labels.GpuWaitUntil, which ds01d strips).</summary>
+    public DateTimeOffset? WaitUntil { get; init; }
+}
 
 /// <summary>A request for GPUs as part of a create.</summary>
 public sealed record GpuPlacementRequest(UserIdentity User, Ds01ResourceLimit Limits, string ContainerTag, int Count, string? Slot,

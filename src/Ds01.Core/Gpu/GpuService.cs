@@ -102,6 +102,10 @@ public sealed class GpuService : IGpuPlacement
                     catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable)
                     {
                         unavailable = e;
+                        // Under ds01d the service's view binds (every user's creates in flight, its queue across users): a
+                        // -Wait request asks it all the same, for the slots it would get on an idle machine, so ds01d
+                        // gives it its place in line; ds01d's refusal brings it back here to wait.
+                        if (req.Wait && _session.ViaService) chosen = ChooseOnIdle(slots, request);
                     }
                     catch (Ds01Exception e)
                     {
@@ -119,27 +123,35 @@ public sealed class GpuService : IGpuPlacement
                     if (chosen is not null)
                     {
                         var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight),
-                            req.Limits.GpuHoldAfterStopMinutes);
+                            req.Limits.GpuHoldAfterStopMinutes) { WaitUntil = req.Wait && _session.ViaService ? deadline : null };
                         var reservation = Reservations.Reserve(req.ContainerTag, req.User.Name, assignment.Slots, assignment.Uuids);
-                        T result;
+                        T result = default!;
+                        var made = false;
                         try
                         {
                             result = await create(assignment).ConfigureAwait(false);
+                            made = true;
                         }
                         catch (Ds01Exception e) when (e.Kind is not (Ds01ErrorKind.ConnectionError or Ds01ErrorKind.OperationTimeout))
                         {
                             // Docker answered with an error: nothing was made, the slot is free again. A timeout or a lost
                             // connection is no answer, so the reservation stays until the container appears or ages out.
                             Reservations.Release(reservation);
-                            throw;
+                            // Under ds01d the service decides, with every user's holdings and its own queue: a busy slot or a
+                            // waiter ahead of this one is a place in line for a -Wait request (ds01d keeps it), not the end.
+                            if (!(req.Wait && _session.ViaService && e.Kind == Ds01ErrorKind.ResourceUnavailable && _session.Clock.GetUtcNow() < deadline)) throw;
+                            unavailable = e;
                         }
-                        Reservations.Release(reservation);
-                        Log("gpu.allocate", req, new Dictionary<string, object?>
+                        if (made)
                         {
-                            ["slots"] = string.Join(",", assignment.Slots), ["uuids"] = string.Join(",", assignment.Uuids),
-                            ["weight"] = Math.Round(assignment.Weight, 4), ["queued"] = queued is not null,
-                        });
-                        return result;
+                            Reservations.Release(reservation);
+                            Log("gpu.allocate", req, new Dictionary<string, object?>
+                            {
+                                ["slots"] = string.Join(",", assignment.Slots), ["uuids"] = string.Join(",", assignment.Uuids),
+                                ["weight"] = Math.Round(assignment.Weight, 4), ["queued"] = queued is not null,
+                            });
+                            return result;
+                        }
                     }
                     if (!req.Wait || _session.Clock.GetUtcNow() >= deadline)
                     {
@@ -203,10 +215,28 @@ public sealed class GpuService : IGpuPlacement
         return null;
     }
 
+    private static IReadOnlyList<Ds01GpuSlot>? ChooseOnIdle(IReadOnlyList<Ds01GpuSlot> slots, GpuRequest request)
+    {
+        try { return SlotAllocator.Choose(slots, Array.Empty<GpuHolding>(), request); }
+        catch (Ds01Exception) { return null; }
+    }
+
+    /// <summary>
+    /// For a host that admits creates itself (ds01d, with its own queue): the live waiter that must be served before
+    /// the create of <paramref name="tag"/> at <paramref name="priority"/>, which is behind only the waiters queued
+    /// before its own entry (when it has one), or null.
+    /// </summary>
+    public GpuQueueEntry? WaiterAhead(string tag, int priority, IReadOnlyList<GpuHolding> holdings) =>
+        WaiterAhead(Queue.List().FirstOrDefault(e => e.Container == tag), priority, Slots, holdings);
+
     public void Apply(GpuAssignment a, CreateContainerParameters p)
     {
         var slots = string.Join(",", a.Slots);
         var uuids = string.Join(",", a.Uuids);
+        // Called again when a -Wait create is retried with other slots: the previous attempt's variables go first.
+        p.Env = (p.Env ?? new List<string>()).Where(e => !e.StartsWith("CUDA_VISIBLE_DEVICES=", StringComparison.Ordinal) &&
+                                                          !e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal)).ToList();
+        if (a.WaitUntil is { } until) p.Labels[Labels.GpuWaitUntil] = until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         p.Labels[Labels.GpuSlots] = slots;
         p.Labels[Labels.GpuUuids] = uuids;
         p.Labels[Labels.GpuAllocated] = _session.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

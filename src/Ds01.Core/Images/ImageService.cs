@@ -404,12 +404,21 @@ public sealed class ImageService
     public static void DemandImageAccess(Ds01Session session, string reference, ImageInspectResponse info, UserIdentity owner)
     {
         if (session.Access.CallerIsAdmin) return;
+        DemandImageAccess(reference, info.RepoTags, owner.Uid);
+    }
+
+    /// <summary>
+    /// The rule itself, for any host that admits creates (ds01d too): an image named in another uid's namespace, or
+    /// reached by id or digest when every name it has is another uid's, is not this uid's to use.
+    /// </summary>
+    public static void DemandImageAccess(string reference, IEnumerable<string>? repoTags, int uid)
+    {
         var named = OwnerUid(reference);
-        var tagged = (info.RepoTags ?? new List<string>()).Where(t => t != "<none>:<none>").Select(OwnerUid).ToList();
-        var foreign = named is { } n ? n != owner.Uid : tagged.Count > 0 && tagged.All(u => u is { } x && x != owner.Uid);
+        var tagged = (repoTags ?? Enumerable.Empty<string>()).Where(t => t != "<none>:<none>").Select(OwnerUid).ToList();
+        var foreign = named is { } n ? n != uid : tagged.Count > 0 && tagged.All(u => u is { } x && x != uid);
         if (!foreign) return;
         throw new Ds01Exception(Ds01ErrorKind.PermissionDenied, "ImageNotYours",
-            $"The image '{reference}' belongs to another user; you may use your own images (ds01-{owner.Uid}/...) and shared base images.",
+            $"The image '{reference}' belongs to another user; you may use your own images (ds01-{uid}/...) and shared base images.",
             reference, "Build your own with Build-Ds01Image, or ask its owner for their Dockerfile (New-Ds01Dockerfile).");
     }
 

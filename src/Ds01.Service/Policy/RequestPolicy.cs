@@ -8,6 +8,7 @@ using Ds01.Core.Docker;
 using Ds01.Core.Events;
 using Ds01.Core.Gpu;
 using Ds01.Core.Identity;
+using Ds01.Core.Images;
 using Ds01.Core.Naming;
 using Ds01.Service.Binds;
 using Ds01.Service.Proxy;
@@ -220,6 +221,8 @@ internal sealed class RequestPolicy
         var config = RequireConfig(c);
         var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config,
             _binds.NewDirectory((r.QueryValue("name") ?? "").TrimStart('/')));
+        var waitUntil = TakeWaitUntil(admitted.Body);
+        await CheckImageAsync(admitted, user, ct).ConfigureAwait(false);
         // The service's own session (root, its own config and state dir): its placement owns the allocation lock.
         var session = new Ds01Session(_options.Paths, _identities);
         var placement = new GpuService(session, _engine.Value);
@@ -240,8 +243,10 @@ internal sealed class RequestPolicy
             gpuSlots = ResolveSlots(admitted.GpuDevices, inventory);
             LabelGpu(admitted, gpuSlots, inventory);
         }
+        else ClearGpu(admitted);
         return new Verdict
         {
+            CompleteWithoutClient = true,
             Body = System.Text.Encoding.UTF8.GetBytes(admitted.Body.ToJsonString()),
             // Inside the placement's hold of the lock (the same lock file the service's own creates use; users cannot
             // open the service's state dir): count containers, check the named slots, then forward the create.
@@ -263,8 +268,15 @@ internal sealed class RequestPolicy
                     status = await placement.PlaceAsync<int>(null, async _ =>
                     {
                         await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
-                        if (gpuSlots.Count > 0) await CheckGpuAsync(user, admitted, inventory, gpuSlots, ct).ConfigureAwait(false);
-                        return await forward().ConfigureAwait(false);
+                        if (gpuSlots.Count == 0) return await forward().ConfigureAwait(false);
+                        await CheckGpuAsync(user, admitted, placement, inventory, gpuSlots, waitUntil, c.Peer.Pid, ct).ConfigureAwait(false);
+                        // Taken until dockerd has answered: a create whose client is killed, or whose answer is lost, may
+                        // still make the container, so the slot is nobody else's until then (GpuReservations).
+                        var reservation = placement.Reservations.Reserve(admitted.Tag, user.Name, gpuSlots,
+                            gpuSlots.Select(s => inventory.FirstOrDefault(x => x.Slot == s)?.Uuid ?? s).ToList());
+                        var answered = await forward().ConfigureAwait(false);
+                        placement.Reservations.Release(reservation);
+                        return answered;
                     }, ct).ConfigureAwait(false);
                 }
                 catch (Ds01Exception)
@@ -448,19 +460,113 @@ internal sealed class RequestPolicy
     private static void LabelGpu(AdmittedCreate admitted, IReadOnlyList<string> slots, IReadOnlyList<Ds01GpuSlot> inventory)
     {
         var labels = JsonFields.Obj(admitted.Body, "Labels")!;
-        labels[Labels.GpuSlots] = string.Join(",", slots);
+        var joined = string.Join(",", slots);
+        labels[Labels.GpuSlots] = joined;
         labels[Labels.GpuUuids] = string.Join(",", slots.Select(s => inventory.FirstOrDefault(x => x.Slot == s)?.Uuid ?? s));
-        labels[Labels.GpuAllocated] ??= DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        labels[Labels.GpuAllocated] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         labels[Labels.GpuHoldMinutes] = admitted.Limits.GpuHoldAfterStopMinutes.ToString(CultureInfo.InvariantCulture);
+        labels[Labels.GpuWeight] = slots.Sum(s => inventory.FirstOrDefault(x => x.Slot == s)?.Weight ?? 1.0).ToString("0.####", CultureInfo.InvariantCulture);
+        labels[Labels.AimeGpus] = joined;
+    }
+
+    /// <summary>
+    /// A CPU-only container holds nothing, whatever its image or request says: every holding label is written empty
+    /// (the image's own would otherwise be merged in), and NVIDIA_VISIBLE_DEVICES=void overrides an image's "all"
+    /// (CUDA images set it), as ContainerCreation does for the cmdlets.
+    /// </summary>
+    private static void ClearGpu(AdmittedCreate admitted)
+    {
+        var labels = JsonFields.Obj(admitted.Body, "Labels")!;
+        foreach (var key in LabelPolicy.HoldingKeys) labels[key] = "";
+        var env = new JsonArray();
+        foreach (var e in JsonFields.Strings(admitted.Body, "Env"))
+            if (!e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal) && !e.StartsWith("NVIDIA_DEVICES=", StringComparison.Ordinal)) env.Add(e);
+        env.Add("NVIDIA_VISIBLE_DEVICES=void");
+        JsonFields.Set(admitted.Body, "Env", env);
+    }
+
+    /// <summary>The client's -Wait deadline (Labels.GpuWaitUntil), taken out of the body: no container carries it.</summary>
+    private static DateTimeOffset? TakeWaitUntil(JsonObject body)
+    {
+        if (JsonFields.Obj(body, "Labels") is not { } labels || labels[Labels.GpuWaitUntil] is not { } node) return null;
+        labels.Remove(Labels.GpuWaitUntil);
+        return node is JsonValue v && v.TryGetValue<string>(out var text) &&
+               DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at : null;
+    }
+
+    private static readonly Regex ImageReference = new(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The image as dockerd has it: another uid's private image is refused (by name, id or digest), as are images
+    /// that carry holding labels; other ds01.* / aime.mlc labels it brings are written empty so only Ds01's count.
+    /// An image dockerd does not have is left to dockerd's own "No such image".
+    /// </summary>
+    private async Task CheckImageAsync(AdmittedCreate admitted, UserIdentity user, CancellationToken ct)
+    {
+        var image = JsonFields.Str(admitted.Body, "Image") ?? "";
+        if (!ImageReference.IsMatch(image) || image.Contains("..", StringComparison.Ordinal))
+            throw Deny.BadRequest("InvalidImageName", $"'{image}' is not an image reference.", image, "Name an image as REPOSITORY[:TAG] (Get-Ds01Image lists them).");
+        ImageService.DemandImageAccess(image, null, user.Uid);
+        var (status, doc) = await _docker.GetJsonAsync($"/images/{image}/json", ct).ConfigureAwait(false);
+        using (doc)
+        {
+            if (status == 404) return;
+            if (status != 200 || doc is null || doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new Ds01Exception(Ds01ErrorKind.ConnectionError, "DockerInspectFailed",
+                    $"dockerd did not describe the image '{image}' (HTTP {status}), so the create could not be checked.", image,
+                    "Try again; if it persists, ask an admin to look at dockerd and ds01d's log.");
+            var root = doc.RootElement;
+            var tags = root.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array
+                ? t.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList() : new List<string>();
+            ImageService.DemandImageAccess(image, tags, user.Uid);
+            var imageLabels = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (root.TryGetProperty("Config", out var cfg) && cfg.ValueKind == JsonValueKind.Object &&
+                cfg.TryGetProperty("Labels", out var l) && l.ValueKind == JsonValueKind.Object)
+                foreach (var p in l.EnumerateObject()) imageLabels[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.ToString();
+            LabelPolicy.RefuseHoldingLabels(imageLabels, image);
+            var labels = JsonFields.Obj(admitted.Body, "Labels")!;
+            foreach (var key in imageLabels.Keys)
+                if (LabelPolicy.IsDs01Key(key) && labels[key] is null) labels[key] = "";
+        }
     }
 
     /// <summary>
     /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
     /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
     /// </summary>
-    private async Task CheckGpuAsync(UserIdentity user, AdmittedCreate admitted, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<string> requested, CancellationToken ct)
+    private async Task CheckGpuAsync(UserIdentity user, AdmittedCreate admitted, GpuService placement, IReadOnlyList<Ds01GpuSlot> slots,
+        IReadOnlyList<string> requested, DateTimeOffset? waitUntil, int? pid, CancellationToken ct)
     {
-        var holdings = (await new GpuHoldingReader(_engine.Value, TimeProvider.System).ReadAsync(slots, ct).ConfigureAwait(false)).Select(h => h.Holding).ToList();
+        // Every user's containers and ds01d's reservations of creates in flight; this tag's own reservation (a create
+        // of the same name that never answered) is replaced by this one.
+        var holdings = (await placement.HoldingsAsync(ct).ConfigureAwait(false)).Select(h => h.Holding).Where(h => h.Container != admitted.Tag).ToList();
+        var limits = admitted.Limits;
+        var queue = placement.Queue;
+        try
+        {
+            CheckSlotsFree(user, admitted, slots, holdings, requested);
+            // The line binds for everyone: a waiter ahead that could use what is free now is served first.
+            if (placement.WaiterAhead(admitted.Tag, limits.Priority, holdings) is { } ahead)
+                throw new Ds01Exception(Ds01ErrorKind.ResourceUnavailable, "GpuQueuedAhead",
+                    $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}).", admitted.Tag,
+                    "Use -Wait to queue for the next one.");
+        }
+        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable && waitUntil is { } until && until > DateTimeOffset.UtcNow)
+        {
+            // A -Wait request keeps (or takes) its place in ds01d's queue until its deadline or its waiting process ends;
+            // its client asks again, and is served when it is first in line.
+            if (!queue.List().Any(q => q.Container == admitted.Tag))
+                queue.Enqueue(user.Name, admitted.Tag, requested.Count, limits.Priority, until < DateTimeOffset.UtcNow.AddHours(24) ? until : DateTimeOffset.UtcNow.AddHours(24),
+                    pid, null, limits.AllowFullGpu);
+            throw;
+        }
+        foreach (var q in queue.List().Where(q => q.Container == admitted.Tag)) queue.Remove(q);
+    }
+
+    private static void CheckSlotsFree(UserIdentity user, AdmittedCreate admitted, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> live, IReadOnlyList<string> requested)
+    {
+        var holdings = live.ToList();
         var limits = admitted.Limits;
         var used = SlotAllocator.UserWeight(slots, holdings, user.Name);
         var before = holdings.ToList();

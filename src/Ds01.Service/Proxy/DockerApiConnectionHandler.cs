@@ -133,13 +133,28 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                         head.Remove("Transfer-Encoding");
                         head.Set("Content-Length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     }
-                    await upstreamStream!.WriteAsync(head.ToBytes(), ct).ConfigureAwait(false);
-                    if (body is not null) await upstreamStream.WriteAsync(body, ct).ConfigureAwait(false);
+                    // A create is finished with dockerd even when its client dies (Verdict.CompleteWithoutClient): its body
+                    // is buffered, so nothing below needs the client until dockerd's status line has been read.
+                    using var answer = verdict.CompleteWithoutClient ? new CancellationTokenSource(Verdict.UpstreamAnswerTimeout) : null;
+                    var upstreamCt = answer?.Token ?? ct;
+                    await upstreamStream!.WriteAsync(head.ToBytes(), upstreamCt).ConfigureAwait(false);
+                    if (body is not null) await upstreamStream.WriteAsync(body, upstreamCt).ConfigureAwait(false);
                     else if (framing == BodyFraming.Length) await client.CopyExactAsync(length, upstreamStream, ct).ConfigureAwait(false);
                     else if (framing == BodyFraming.Chunked) await client.RelayChunkedAsync(upstreamStream, ct).ConfigureAwait(false);
-                    var (status, open) = await RelayResponseAsync(request, upstreamReader!, upstream!, client, clientOut, ct).ConfigureAwait(false);
-                    keepOpen = open && !head.HasToken("Connection", "close");
-                    return status;
+                    int? seen = null;
+                    try
+                    {
+                        var (status, open) = await RelayResponseAsync(request, upstreamReader!, upstream!, client, clientOut, upstreamCt, ct, s => seen = s).ConfigureAwait(false);
+                        keepOpen = open && !head.HasToken("Connection", "close");
+                        return status;
+                    }
+                    catch (Exception e) when (verdict.CompleteWithoutClient && seen is { } answered &&
+                                              e is IOException or SocketException or OperationCanceledException or ConnectionResetException)
+                    {
+                        // dockerd answered; only the client is gone. The status still decides (the reservation, the event).
+                        keepOpen = false;
+                        return answered;
+                    }
                 }
                 int result;
                 try
@@ -172,15 +187,18 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
     }
 
     /// <summary>Relays one response; returns its status and whether the client connection can carry another request.</summary>
+    /// <param name="upstreamCt">Bounds the wait for dockerd's status line; <paramref name="ct"/> (the client's) the rest.</param>
+    /// <param name="seen">Told the final status as soon as dockerd's head is read, before anything goes to the client.</param>
     private static async Task<(int Status, bool KeepOpen)> RelayResponseAsync(ApiRequest request, HttpReader upstream, Socket upstreamSocket,
-        HttpReader client, Stream clientOut, CancellationToken ct)
+        HttpReader client, Stream clientOut, CancellationToken upstreamCt, CancellationToken ct, Action<int>? seen = null)
     {
         while (true)
         {
-            var text = await upstream.ReadHeadAsync(ct).ConfigureAwait(false) ?? throw new IOException("dockerd closed the connection");
+            var text = await upstream.ReadHeadAsync(upstreamCt).ConfigureAwait(false) ?? throw new IOException("dockerd closed the connection");
             var head = HttpHead.Parse(text);
             var parts = head.StartLine.Split(' ', 3);
             var status = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (status is < 100 or >= 200) seen?.Invoke(status);
             await clientOut.WriteAsync(head.ToBytes(), ct).ConfigureAwait(false);
             if (status is >= 100 and < 200 && status != 101) continue;
             if (status == 101)
