@@ -57,21 +57,50 @@ public class ReliabilityTests
         CreateWarnsThatTheEventWasNotWritten(
             bed => Run("mount", "-t", "tmpfs", "-o", "ro,size=64k,mode=0755", "tmpfs", bed.Config.LogDir), Unmount);
 
+    /// <summary>Room left in the log's last tmpfs page: less than any event line (the envelope alone is longer), more than 0.</summary>
+    private const int RoomInLastPage = 120;
+
     [Fact]
-    public void A_full_log_file_system_leaves_creates_working_with_a_warning_and_no_partial_line() =>
+    public void A_full_log_file_system_leaves_creates_working_with_a_warning_and_no_partial_line()
+    {
+        byte[]? seeded = null;
         CreateWarnsThatTheEventWasNotWritten(bed =>
         {
             Run("mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", bed.Config.LogDir);
-            File.WriteAllText(bed.Config.EventLogFile, "");
-            // Fill what is left; tmpfs refuses the rest with ENOSPC.
+            // Whole event lines ending RoomInLastPage bytes short of a page: tmpfs has that page already, so a write(2)
+            // of a longer line succeeds in part (a short write) once the file system is full, and the rest is ENOSPC.
+            seeded = SeedLines(4096 - RoomInLastPage);
+            File.WriteAllBytes(bed.Config.EventLogFile, seeded);
+            // Fill every other page; tmpfs refuses the rest with ENOSPC.
             using var fill = new FileStream(Path.Combine(bed.Config.LogDir, "fill"), FileMode.Create);
             try { while (true) { fill.Write(new byte[4096]); fill.Flush(); } }
             catch (IOException) { }
         }, bed =>
         {
-            try { Assert.Equal("", File.ReadAllText(bed.Config.EventLogFile)); } // nothing half-written
+            try
+            {
+                // Nothing half-written: the log is as seeded (every line whole JSON, ending in '\n'), not seeded plus a fragment.
+                var log = File.ReadAllBytes(bed.Config.EventLogFile);
+                Assert.Equal((byte)'\n', log[^1]);
+                foreach (var line in System.Text.Encoding.UTF8.GetString(log).Split('\n')[..^1])
+                    Assert.False(string.IsNullOrEmpty(JsonDocument.Parse(line).RootElement.GetProperty("event_type").GetString()), line);
+                Assert.Equal(Convert.ToHexString(seeded!), Convert.ToHexString(log));
+            }
             finally { Unmount(bed); }
         });
+    }
+
+    /// <summary>Whole event lines of exactly <paramref name="total"/> bytes.</summary>
+    private static byte[] SeedLines(int total)
+    {
+        static string Line(int pad) =>
+            $"{{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"event_type\":\"test.seed\",\"schema_version\":\"1\",\"user\":\"seed\",\"source\":\"test\",\"details\":{{\"pad\":\"{new string('p', pad)}\"}}}}\n";
+        var text = new System.Text.StringBuilder();
+        while (total - text.Length > 2 * Line(1000).Length) text.Append(Line(1000));
+        text.Append(Line(total - text.Length - Line(0).Length));
+        Assert.Equal(total, text.Length);
+        return System.Text.Encoding.ASCII.GetBytes(text.ToString());
+    }
 
     [Fact]
     public void A_directory_in_place_of_the_log_file_leaves_creates_working_with_a_warning() =>
