@@ -161,6 +161,23 @@ public class UserSetupTests
                 Assert.Equal(before, Snapshot(user.Home));
                 Assert.Equal(target, new FileInfo(link).LinkTarget);
             }
+            // Reads too: with a root-only Dockerfile of that name behind the link, an admin's build or update from the
+            // project's saved Dockerfile refuses the link instead of building root's file into the user's image.
+            var rootFile = Path.Combine(target, project + ".Dockerfile");
+            File.WriteAllText(rootFile, $"FROM {DockerTestBed.BusyboxImage}\nLABEL secret=root-only\n");
+            File.SetUnixFileMode(rootFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            before = Snapshot(user.Home); // the enumeration lists what the link shows
+            foreach (var call in new[]
+                     {
+                         $"Build-Ds01Image -Project {project} -User {account}",
+                         $"Update-Ds01Image -Project {project} -Rebuild -User {account}",
+                     })
+            {
+                var e = bed.Run(call).SingleError();
+                Assert.True(e.FullyQualifiedErrorId.Split(',')[0] == "UserPathIsSymlink", $"{call}: {e.FullyQualifiedErrorId} {e}");
+                Assert.Equal(new[] { rootFile }, Directory.EnumerateFileSystemEntries(target));
+                Assert.Equal(before, Snapshot(user.Home));
+            }
             Assert.Null(bed.Engine.InspectImageAsync($"ds01-{user.Uid}/{project}:latest", CancellationToken.None).GetAwaiter().GetResult());
         }
         finally
