@@ -151,6 +151,47 @@ public class ServiceTests : IClassFixture<ServiceTestBed>
     }
 
     [Fact]
+    public void A_name_that_differs_only_in_case_from_one_of_the_callers_is_refused_by_ds01d_and_other_names_are_not()
+    {
+        // RequestPolicy.CheckContainerCountAsync: "thesis" and "Thesis" would share one workspace (the project is the
+        // lowercased name), so ds01d refuses the twin under its lock; names that differ by more than case both work.
+        string[] Create(string tag) => new[] { "create", "--name", tag }.Concat(ServiceTestBed.Limits).Concat(new[] { ServiceTestBed.Busybox, "true" }).ToArray();
+        int Named(string name) => _bed.Engine.ListContainersAsync(null, CancellationToken.None).GetAwaiter().GetResult()
+            .Count(x => x.Names.Any(n => string.Equals(Ds01.Core.Naming.ContainerNaming.ParseTag(n).Name, name, StringComparison.OrdinalIgnoreCase)));
+        var thesis = ServiceTestBed.Tag(_bed.Name("thesis"), Alice);
+        var twin = ServiceTestBed.Tag(_bed.Name("Thesis"), Alice);
+        var other = ServiceTestBed.Tag(_bed.Name("thesis2"), Alice);
+        var made = new[] { thesis, twin, other };
+        try
+        {
+            var r = _bed.Docker(Alice, Create(thesis));
+            Assert.True(r.Code == 0, r.All);
+
+            r = _bed.Docker(Alice, Create(twin));
+            Assert.NotEqual(0, r.Code);
+            Assert.Contains($"ds01: You already have a container named '{_bed.Name("thesis")}', which differs from '{_bed.Name("Thesis")}' only in case.", r.Err);
+            Assert.Null(_bed.Inspect(twin));
+            // The same refusal as the API answers it, with its error id (the docker CLI prints only the message).
+            var raw = _bed.Curl(Alice, "POST", $"/v1.41/containers/create?name={twin}",
+                $"{{\"Image\":\"{ServiceTestBed.Busybox}\",\"HostConfig\":{{\"NanoCpus\":1000000000,\"Memory\":134217728,\"PidsLimit\":100}}}}");
+            Assert.EndsWith("HTTP 409", raw.Out);
+            Assert.Contains("\"error_id\":\"ContainerNameDiffersInCase\"", raw.Out);
+            Assert.Null(_bed.Inspect(twin));
+            Assert.Equal(1, Named(_bed.Name("thesis")));
+
+            // A name that differs by more than case is not a twin: it is created next to the first.
+            r = _bed.Docker(Alice, Create(other));
+            Assert.True(r.Code == 0, r.All);
+            Assert.NotNull(_bed.Inspect(thesis));
+            Assert.NotNull(_bed.Inspect(other));
+        }
+        finally
+        {
+            foreach (var tag in made) ServiceTestBed.RunRoot("docker", "rm", "-f", tag);
+        }
+    }
+
+    [Fact]
     public void A_create_that_leaves_limits_out_gets_the_callers_quota()
     {
         var tag = ServiceTestBed.Tag(_bed.Name("nolimits"), Alice);

@@ -125,6 +125,69 @@ public class UserSetupTests
     }
 
     [Fact]
+    public void An_admins_Build_Ds01Image_and_Initialize_Ds01Project_for_a_user_never_follow_the_users_dockerfiles_link_into_a_root_owned_directory()
+    {
+        using var bed = new DockerTestBed();
+        // DS01's own place for Dockerfiles, ~/dockerfiles, not the bed's private dockerfiles_root.
+        var limits = Path.Combine(bed.Config.ConfigDir, "resource-limits.yaml");
+        File.WriteAllLines(limits, File.ReadAllLines(limits).Where(l => !l.StartsWith("dockerfiles_root:", StringComparison.Ordinal)));
+        var account = "d01k" + bed.RunId;
+        var user = MakeAccount(account);
+        var target = Directory.CreateTempSubdirectory("ds01-rootdf-").FullName; // root's, 0700
+        var project = "df" + bed.RunId;
+        try
+        {
+            // As the user would: ln -s <a root-owned directory> ~/dockerfiles (the link is theirs).
+            var link = Path.Combine(user.Home, "dockerfiles");
+            File.CreateSymbolicLink(link, target);
+            Assert.Equal(0, Cmd("chown", "-h", $"{user.Uid}:{user.Gid}", link).Code);
+            Assert.Equal("0", Cmd("stat", "-c", "%u", target).Out.Trim());
+            var before = Snapshot(user.Home);
+
+            foreach (var call in new[]
+                     {
+                         $"Build-Ds01Image -Project {project} -BaseImage {DockerTestBed.BusyboxImage} -User {account}",
+                         $"Initialize-Ds01Project {project} -BaseImage {DockerTestBed.BusyboxImage} -User {account}",
+                     })
+            {
+                var r = bed.Run(call);
+
+                var e = r.SingleError();
+                Assert.True(e.FullyQualifiedErrorId.Split(',')[0] == "UserPathIsSymlink", $"{call}: {e.FullyQualifiedErrorId} {e}");
+                Assert.Equal(System.Management.Automation.ErrorCategory.PermissionDenied, e.CategoryInfo.Category);
+                Assert.Contains(link, e.ToString());
+                // Nothing landed in root's directory (no Dockerfile, no temporary file, nothing the user owns) and the home is as it was.
+                Assert.Empty(Directory.EnumerateFileSystemEntries(target));
+                Assert.Equal(before, Snapshot(user.Home));
+                Assert.Equal(target, new FileInfo(link).LinkTarget);
+            }
+            // Reads too: with a root-only Dockerfile of that name behind the link, an admin's build or update from the
+            // project's saved Dockerfile refuses the link instead of building root's file into the user's image.
+            var rootFile = Path.Combine(target, project + ".Dockerfile");
+            File.WriteAllText(rootFile, $"FROM {DockerTestBed.BusyboxImage}\nLABEL secret=root-only\n");
+            File.SetUnixFileMode(rootFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            before = Snapshot(user.Home); // the enumeration lists what the link shows
+            foreach (var call in new[]
+                     {
+                         $"Build-Ds01Image -Project {project} -User {account}",
+                         $"Update-Ds01Image -Project {project} -Rebuild -User {account}",
+                     })
+            {
+                var e = bed.Run(call).SingleError();
+                Assert.True(e.FullyQualifiedErrorId.Split(',')[0] == "UserPathIsSymlink", $"{call}: {e.FullyQualifiedErrorId} {e}");
+                Assert.Equal(new[] { rootFile }, Directory.EnumerateFileSystemEntries(target));
+                Assert.Equal(before, Snapshot(user.Home));
+            }
+            Assert.Null(bed.Engine.InspectImageAsync($"ds01-{user.Uid}/{project}:latest", CancellationToken.None).GetAwaiter().GetResult());
+        }
+        finally
+        {
+            Cmd("userdel", "-r", account);
+            Directory.Delete(target, true);
+        }
+    }
+
+    [Fact]
     public void Seed_user_setup_makes_what_the_cmdlet_makes_and_a_second_run_changes_nothing()
     {
         using var bed = new DockerTestBed();

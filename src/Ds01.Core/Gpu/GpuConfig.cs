@@ -24,9 +24,12 @@ public sealed record GpuConfigGpu(int Index, string Uuid, string Model, long? Me
 public sealed class GpuConfig
 {
     public const string FileName = "gpu-config.yaml";
-    // Long enough for ordinary contention on a busy server: 16 processes creating and removing at once each hold the
-    // lock for a Docker list and create, which added up to more than the former 10 s.
-    public const double DefaultLockTimeoutSeconds = 60;
+    // Sized from a measurement, not a guess: in ReliabilityTests' 16-process churn on a 2-core machine under load
+    // (load average 20-40) one create held the lock 1.1-6.2 s (median about 3 s: Docker's create itself 1-5 s, the
+    // list of the caller's containers 0.2-1.5 s), and the last of 16 waiters waited 58 s, past the former 60 s.
+    // A waiter polls (AllocationLock), so hand-over is not first-come: 16 holds of up to 6 s is about 100 s,
+    // and 300 s leaves room for that unfairness. A stuck holder still ends the wait (Docker's own timeouts end its create).
+    public const double DefaultLockTimeoutSeconds = 300;
 
     public GpuConfig(string file, GpuAttachMode attach, string? architecture, string? imageCatalog,
         double lockTimeoutSeconds, IReadOnlyList<GpuConfigGpu>? gpus)

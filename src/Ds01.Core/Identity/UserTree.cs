@@ -74,6 +74,34 @@ public static class UserTree
         Posix.Close(OpenDirectory(Path.GetFullPath(path), owner, create: true, chown, mode));
 
     /// <summary>
+    /// Reads the regular file <paramref name="path"/> (null when it or a directory above it is missing) through the
+    /// same walk as a write: a user's link on the way, or at the file itself, is refused, never followed, so an
+    /// admin acting for the user never reads (and builds from) a file the link points at.
+    /// </summary>
+    public static string? ReadFile(string path, UserIdentity owner)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = OpenDirectory(Path.GetDirectoryName(full)!, owner, create: false, chown: false, missingOk: true);
+        if (dir < 0) return null;
+        try
+        {
+            var fd = Posix.OpenAt(dir, Path.GetFileName(full), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+            if (fd == -Posix.ENOENT) return null;
+            if (fd == -Posix.ELOOP) throw Refused(full, "it is a symbolic link");
+            if (fd < 0) throw new IOException($"Cannot open '{full}': {Posix.Error(fd)}");
+            using var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: true);
+            if (!Posix.Stat(fd).IsRegular) throw Refused(full, "it is not a regular file");
+            using var stream = new FileStream(handle, FileAccess.Read);
+            using var reader = new StreamReader(stream, new System.Text.UTF8Encoding(false));
+            return reader.ReadToEnd();
+        }
+        finally
+        {
+            Posix.Close(dir);
+        }
+    }
+
+    /// <summary>
     /// Whether something (a file, a directory, a link) has the name <paramref name="path"/>, looked at without
     /// following a user's link on the way: such a link is refused (UserPathIsSymlink), as a write there would be.
     /// </summary>

@@ -156,7 +156,7 @@ public sealed class ImageService
         }
         if (generate is not null) return GenerateDockerfile(generate, owner);
         var stored = DockerfilePath(owner, project);
-        if (File.Exists(stored)) return ReadStoredDockerfile(stored);
+        if (ReadStored(owner, stored) is { } saved) return saved;
         throw new Ds01Exception(Ds01ErrorKind.InvalidArgument, "FrameworkRequired",
             $"Project '{project}' has no Dockerfile yet ({stored}).", project, "Pass -Framework (or -BaseImage, or -Path).");
     }
@@ -165,10 +165,19 @@ public sealed class ImageService
     public string KeepDockerfile(UserIdentity owner, string project, string text)
     {
         var stored = DockerfilePath(owner, project);
-        if (!File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
+        if (UserTree.ActingForOther(_session.Caller, owner) ? UserTree.ReadFile(stored, owner) != text
+            : !File.Exists(stored) || new FileInfo(stored).LinkTarget is not null || File.ReadAllText(stored) != text)
             SaveDockerfile(stored, text, owner);
         return stored;
     }
+
+    /// <summary>
+    /// A project's saved Dockerfile, null when there is none. An admin acting for the owner reads it without following
+    /// the owner's links (UserTree.ReadFile): ~/dockerfiles -> a root-only directory must not feed root's files to the build.
+    /// </summary>
+    public string? ReadStored(UserIdentity owner, string path) =>
+        UserTree.ActingForOther(_session.Caller, owner) ? UserTree.ReadFile(path, owner)
+        : File.Exists(path) ? ReadStoredDockerfile(path) : null;
 
     /// <summary>A project's saved Dockerfile; a symlink there is refused (it could point an admin's build at any file).</summary>
     public static string ReadStoredDockerfile(string path)
@@ -307,10 +316,9 @@ public sealed class ImageService
     {
         foreach (var p in add) DockerfileGenerator.ValidatePackage(p);
         var path = DockerfilePath(owner, project);
-        if (!File.Exists(path))
-            throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"There is no Dockerfile for project '{project}' at {path}.", path,
+        var text = ReadStored(owner, path)
+            ?? throw new Ds01Exception(Ds01ErrorKind.NotFound, "DockerfileNotFound", $"There is no Dockerfile for project '{project}' at {path}.", path,
                 $"Create the image first: Build-Ds01Image -Project {project} -Framework <framework>.");
-        var text = ReadStoredDockerfile(path);
         var before = DockerfileGenerator.ReadPackages(text);
         var packages = before.ToList();
         foreach (var p in add.Where(p => !packages.Contains(p, StringComparer.OrdinalIgnoreCase))) packages.Add(p);

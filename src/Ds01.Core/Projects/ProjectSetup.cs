@@ -37,9 +37,10 @@ public sealed class ProjectSetup
         var workspace = mounts.DefaultWorkspace(owner, project);
         mounts.Check(workspace, owner, "workspace");
         var path = _images.DockerfilePath(owner, project);
-        var dockerfileMissing = !File.Exists(path);
+        var stored = _images.ReadStored(owner, path);
+        var dockerfileMissing = stored is null;
         string text;
-        if (!dockerfileMissing) text = ImageService.ReadStoredDockerfile(path);
+        if (stored is not null) text = stored;
         else if (generate is not null) text = _images.GenerateDockerfile(generate, owner);
         else
             throw new Ds01Exception(Ds01ErrorKind.NotFound, "ProjectNotInitialized",

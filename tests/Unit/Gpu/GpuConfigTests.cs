@@ -15,7 +15,7 @@ public class GpuConfigTests
         Assert.Equal(("ConfigFileEmpty", (object?)File), (e.ErrorId, e.Target));
         var c = GpuConfig.Parse(File, "{}\n");
         Assert.Equal(GpuAttachMode.Nvidia, c.Attach);
-        Assert.Equal(60, c.LockTimeoutSeconds);
+        Assert.Equal(300, c.LockTimeoutSeconds);
         Assert.Null(c.Gpus);
         Assert.Null(c.Architecture);
     }
