@@ -224,6 +224,32 @@ public class ContainerHardeningTests
     }
 
     [Fact]
+    public void Without_ds01d_a_workspace_swapped_for_a_link_to_etc_after_create_is_refused_at_start_and_nothing_runs()
+    {
+        // Docker resolves a Binds source at every start, so the path checked at create is checked again before each
+        // start (ContainerService.CheckMountsStillAllowed); ds01d closes the window itself (ServiceBindTests).
+        using var bed = new DockerTestBed();
+        var name = bed.Name("swap");
+        var ws = Path.Combine(bed.Config.Root, "ws-" + bed.RunId);
+        Directory.CreateDirectory(ws);
+        Assert.Empty(bed.Run($"New-Ds01Container {name} -Image {DockerTestBed.BusyboxImage} -GpuCount 0 -Workspace '{ws}'").Errors);
+        Assert.Contains(bed.Inspect(bed.Tag("swap"))!.HostConfig.Binds, b => b.StartsWith(ws + ":", StringComparison.Ordinal));
+
+        Directory.Delete(ws);
+        File.CreateSymbolicLink(ws, "/etc");
+        var start = bed.Run($"Start-Ds01Container {name}");
+        var e = start.SingleError();
+        Assert.Equal(("MountOutsideAllowedRoots", System.Management.Automation.ErrorCategory.PermissionDenied), (e.FullyQualifiedErrorId.Split(',')[0], e.CategoryInfo.Category));
+        Assert.False(bed.Inspect(bed.Tag("swap"))!.State.Running);
+
+        // Put back as a real directory, the same container starts.
+        File.Delete(ws);
+        Directory.CreateDirectory(ws);
+        Assert.Empty(bed.Run($"Start-Ds01Container {name}").Errors);
+        Assert.True(bed.Inspect(bed.Tag("swap"))!.State.Running);
+    }
+
+    [Fact]
     public void A_setup_container_left_behind_by_an_interrupted_create_is_removed_by_the_next_create()
     {
         using var bed = new DockerTestBed();
