@@ -211,6 +211,6 @@ public static class UserTree
 
     private static Ds01Exception Refused(string path, string why) =>
         new(Ds01ErrorKind.PermissionDenied, "UserPathIsSymlink",
-            $"Ds01 does not write to '{path}' for another user: {why}. An admin's write never follows a user's links.", path,
+            $"Ds01 does not read or write '{path}' for another user: {why}. An admin's access to a user's files never follows the user's links.", path,
             "Ask the user to replace the link with a real directory, or write the file yourself as that user.");
 }

@@ -18,7 +18,8 @@ public sealed class LockContentionTests : IDisposable
         var path = Path.Combine(_dir, "gpu-allocation.lock");
         File.WriteAllText(path, "");
         // util-linux flock(1) takes the same flock(2) lock. 16 processes creating one after another each hold it for
-        // a Docker list and create (about 0.9 s on a busy server): one holder of 14 s is that queue, made deterministic.
+        // a Docker list and create (1 to 6 s each on a loaded 2-core machine, see GpuConfig's default): one holder of 14 s
+        // stands in for part of that queue, made deterministic.
         using var holder = Process.Start("flock", [path, "sleep", "14"]);
         Thread.Sleep(500);
         var clock = Stopwatch.StartNew();
