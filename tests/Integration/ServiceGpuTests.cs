@@ -113,6 +113,35 @@ public class ServiceGpuTests
     }
 
     [Fact]
+    public void A_raw_docker_start_of_a_container_whose_gpu_went_to_someone_else_after_its_hold_is_refused()
+    {
+        using var bed = new ServiceTestBed();
+        // No hold after stop: a stopped container's GPU is free for the next create at once.
+        var limits = Path.Combine(bed.ConfigDir, "resource-limits.yaml");
+        File.WriteAllText(limits, File.ReadAllText(limits).Replace("defaults:\n", "defaults:\n  gpu_hold_after_stop_minutes: 0\n"));
+        var alices = ServiceTestBed.Tag(bed.Name("first"), bed.Alice);
+        var bobs = ServiceTestBed.Tag(bed.Name("next"), bed.Bob);
+        var gpu = $"NVIDIA_VISIBLE_DEVICES={Uuid(0)}";
+        Assert.Equal(0, bed.Docker(bed.Alice, Create(alices, "-e", gpu)).Code);
+        Assert.Equal(0, bed.Docker(bed.Alice, "start", alices).Code);
+        Assert.Equal(0, bed.Docker(bed.Alice, "wait", alices).Code);
+        var next = bed.Docker(bed.Bob, Create(bobs, "-e", gpu));
+        Assert.True(next.Code == 0, next.All);
+
+        // Alice's container still names slot 0; started straight through the docker CLI it would share it with Bob's.
+        var again = bed.Docker(bed.Alice, "start", alices);
+        Assert.NotEqual(0, again.Code);
+        Assert.Contains("went to", again.Err); // GpuSlotTaken
+        Assert.False(bed.Inspect(alices)!.State.Running);
+
+        // Once Bob's container is gone, the slot is Alice's again.
+        Assert.Equal(0, bed.Docker(bed.Bob, "rm", bobs).Code);
+        var free = bed.Docker(bed.Alice, "start", alices);
+        Assert.True(free.Code == 0, free.All);
+        Assert.Equal(0, bed.Docker(bed.Alice, "rm", "-f", alices).Code);
+    }
+
+    [Fact]
     public void Images_never_decide_holdings_or_reach_other_users_through_the_service()
     {
         using var bed = new ServiceTestBed();

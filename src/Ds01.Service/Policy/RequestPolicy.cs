@@ -180,6 +180,7 @@ internal sealed class RequestPolicy
         {
             await CheckClusterStartAsync(found, ct).ConfigureAwait(false);
             EnsureBinds(found, c);
+            if (!c.IsAdmin) return await GpuStartAsync(id, Logged(c, owner, action == "start" ? "container.start" : "container.restart", 204), ct).ConfigureAwait(false);
         }
         return action switch
         {
@@ -190,6 +191,32 @@ internal sealed class RequestPolicy
             "pause" => Logged(c, owner, "container.pause", 204),
             "unpause" => Logged(c, owner, "container.unpause", 204),
             _ => Verdict.Pass,
+        };
+    }
+
+    /// <summary>
+    /// A container with GPUs whose hold after stop has passed holds nothing; another create may have been given its
+    /// slot since. Its start is checked as the cmdlets check it (GpuService.StartAsync), with ds01d's holdings,
+    /// reservations and queue, and dockerd starts it inside that hold of the lock: a raw `docker start` is no way
+    /// around it, and two users starting at once cannot both pass. (On a Slurm node the job holds the GPUs.)
+    /// </summary>
+    private async Task<Verdict> GpuStartAsync(string id, Verdict logged, CancellationToken ct)
+    {
+        var session = new Ds01Session(_options.Paths, _identities);
+        if (session.Config.Cluster.IsSlurm) return logged;
+        var container = await _engine.Value.InspectContainerAsync(id, ct).ConfigureAwait(false);
+        if (container is null) return logged; // dockerd answers its own 404
+        var placement = new GpuService(session, _engine.Value);
+        return new Verdict
+        {
+            CompleteWithoutClient = true,
+            After = logged.After,
+            Around = async forward =>
+            {
+                var status = 0;
+                await placement.StartAsync(container, async () => status = await forward().ConfigureAwait(false), ct).ConfigureAwait(false);
+                return status;
+            },
         };
     }
 
