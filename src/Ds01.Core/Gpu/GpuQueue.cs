@@ -15,7 +15,8 @@ public sealed record GpuQueueEntry(
     DateTimeOffset? ExpiresAt,
     int? Pid,
     string? Slot = null,
-    bool AllowFullGpu = true)
+    bool AllowFullGpu = true,
+    DateTimeOffset? SeenAt = null)
 {
     /// <summary>Who owns the entry's file (the kernel's word, unlike the User field anyone can write); null when not read from a file.</summary>
     [JsonIgnore] public int? FileUid { get; init; }
@@ -78,6 +79,30 @@ public sealed class GpuQueue
     public IReadOnlyList<GpuQueueEntry> List() => Read().Where(e => e.Entry is not null && IsLive(e.Entry))
         .Select(e => e.Entry!).OrderBy(e => e, ServingOrder.Instance).ToList();
 
+    /// <summary>
+    /// How long an entry counts without its waiter asking again (<see cref="Touch"/>). A waiter polls every half
+    /// second; one that stopped asking (a file with some live pid in it, a client that keeps its process but never
+    /// asks again) holds the line no longer than this.
+    /// </summary>
+    public static readonly TimeSpan Staleness = TimeSpan.FromSeconds(30);
+
+    /// <summary>The waiter is still asking: its entry keeps counting (its place, by RequestedAt, stays). Another user's file is left alone.</summary>
+    public void Touch(GpuQueueEntry entry)
+    {
+        var file = FileOf(entry.Id);
+        if (!File.Exists(file)) return;
+        var temp = Path.Combine(Directory, $".{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(temp, JsonSerializer.Serialize(entry with { SeenAt = _time.GetUtcNow() }, Json));
+            File.Move(temp, file, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (Exception x) when (x is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
     /// <summary>True when the entry was there and is now gone.</summary>
     public bool Remove(GpuQueueEntry entry)
     {
@@ -127,7 +152,9 @@ public sealed class GpuQueue
 
     private bool IsLive(GpuQueueEntry e)
     {
-        if (e.ExpiresAt is { } t && t <= _time.GetUtcNow()) return false;
+        var now = _time.GetUtcNow();
+        if (e.ExpiresAt is { } t && t <= now) return false;
+        if (now - (e.SeenAt ?? e.RequestedAt) > Staleness) return false;
         if (e.Pid is { } pid)
         {
             try

@@ -162,8 +162,11 @@ public sealed class GpuService : IGpuPlacement
                                 "Try again later, or raise -TimeoutSec.");
                         throw unavailable;
                     }
-                    if (queued is null)
+                    if (queued is not null) Queue.Touch(queued);
+                    else
                     {
+                        // Entries of waiters that are gone would pile up (and only the first GpuQueue.MaxEntries are read).
+                        Queue.Prune();
                         queued = Queue.Enqueue(req.User.Name, req.ContainerTag, req.Count, req.Limits.Priority, deadline, Environment.ProcessId,
                             req.Slot, req.Limits.AllowFullGpu);
                         Log("gpu.queue", req, new Dictionary<string, object?> { ["count"] = req.Count, ["priority"] = req.Limits.Priority, ["reason"] = unavailable!.Message });

@@ -581,11 +581,15 @@ internal sealed class RequestPolicy
         }
         catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable && waitUntil is { } until && until > DateTimeOffset.UtcNow)
         {
-            // A -Wait request keeps (or takes) its place in ds01d's queue until its deadline or its waiting process ends;
-            // its client asks again, and is served when it is first in line.
-            if (!queue.List().Any(q => q.Container == admitted.Tag))
-                queue.Enqueue(user.Name, admitted.Tag, requested.Count, limits.Priority, until < DateTimeOffset.UtcNow.AddHours(24) ? until : DateTimeOffset.UtcNow.AddHours(24),
-                    pid, null, limits.AllowFullGpu);
+            // A -Wait request keeps (or takes) its place in ds01d's queue until its deadline, its waiting process ends or
+            // it stops asking (GpuQueue.Staleness); its client asks again, and is served when it is first in line.
+            if (queue.List().FirstOrDefault(q => q.Container == admitted.Tag) is { } mine) queue.Touch(mine);
+            else
+            {
+                queue.Prune();
+                var deadline = until < DateTimeOffset.UtcNow.AddHours(24) ? until : DateTimeOffset.UtcNow.AddHours(24);
+                queue.Enqueue(user.Name, admitted.Tag, requested.Count, limits.Priority, deadline, pid, null, limits.AllowFullGpu);
+            }
             throw;
         }
         foreach (var q in queue.List().Where(q => q.Container == admitted.Tag)) queue.Remove(q);

@@ -98,13 +98,34 @@ public sealed class GpuQueueTests : IDisposable
         var dead = Add("dead", 9, pid: int.MaxValue - 7);
         var alive = Add("alive", 0, pid: Environment.ProcessId);
         Assert.Equal(new[] { expiring, alive }, _queue.List());
-        _clock.Now = _clock.Now.AddMinutes(1);
-        Assert.Equal(new[] { alive }, _queue.List());
+        _clock.Now = _clock.Now.AddSeconds(25);
+        _queue.Touch(alive); // still asking
+        _clock.Now = _clock.Now.AddSeconds(25);
+        Assert.Equal(new[] { alive.Id }, _queue.List().Select(e => e.Id));
         Assert.True(_queue.IsFirstInLine(alive, _ => true));
         File.WriteAllText(Path.Combine(_queue.Directory, "garbage.json"), "{not json");
         Assert.Equal(3, _queue.Prune());
         Assert.Single(Directory.GetFiles(_queue.Directory));
         Assert.False(_queue.Remove(dead));
+    }
+
+    [Fact]
+    public void A_waiter_that_stops_asking_loses_its_place_after_the_staleness_and_one_that_asks_keeps_it()
+    {
+        // Both live processes (this one): only asking again keeps an entry in line, so a file left with a live pid
+        // in it, or a client that never asks again, cannot hold everyone back for its whole deadline.
+        var silent = Add("silent", 9, expires: _clock.Now.AddHours(24), pid: Environment.ProcessId);
+        var asking = Add("asking", 0, expires: _clock.Now.AddHours(24), pid: Environment.ProcessId);
+        for (var i = 0; i < 4; i++)
+        {
+            _clock.Now = _clock.Now.AddSeconds(10);
+            _queue.Touch(asking);
+        }
+        var left = Assert.Single(_queue.List());
+        Assert.Equal((asking.Id, asking.RequestedAt), (left.Id, left.RequestedAt));
+        Assert.Equal(_clock.Now, left.SeenAt);
+        Assert.False(_queue.IsFirstInLine(silent, _ => true));
+        Assert.True(_queue.IsFirstInLine(asking, _ => true));
     }
 
     [Fact]
