@@ -86,6 +86,14 @@ public class ServiceGpuTests
                 Assert.True(Directory.Exists(queue) && Directory.GetFiles(queue, "*.json").Length == 1,
                     $"no entry of Alice's in ds01d's queue: {(waiting.HasExited ? await errors : "")}");
 
+                if (round == 0)
+                {
+                    // Bob sees Alice's place in line through ds01d (his own state dir knows nothing of it).
+                    var seen = bed.Ds01(bed.Bob, "Get-Ds01GpuAllocation -Queued | ForEach-Object { \"$($_.User) $($_.Container) $($_.State)\" }");
+                    Assert.True(seen.Code == 0, seen.All);
+                    Assert.Contains($"{bed.Alice.Name} {waiter} Queued", seen.Out);
+                }
+
                 // A GPU is freed; Bob, not waiting, asks for exactly that one at once.
                 Assert.Equal(0, DockerTestBed.DockerCli("rm", holders[1]).Code);
                 var bobs = ServiceTestBed.Tag(bed.Name($"newcomer{round}"), bed.Bob);

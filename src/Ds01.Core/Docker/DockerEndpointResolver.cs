@@ -44,6 +44,35 @@ public static class DockerEndpointResolver
     /// <summary>Asks again, without the per-process answer (for waiting until a service is up).</summary>
     public static bool IsServiceNow(string socketPath) => Probe(socketPath);
 
+    /// <summary>
+    /// ds01d's GPU queue (GET /_ds01/gpu-queue): every user's waiting requests, which a client under the service
+    /// cannot read from ds01d's state dir. Null when the service does not answer it.
+    /// </summary>
+    public static IReadOnlyList<Gpu.GpuQueueEntry>? ServiceQueue(string socketPath)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.ReceiveTimeout = 5000;
+            socket.SendTimeout = 5000;
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            socket.Send(Encoding.ASCII.GetBytes("GET /_ds01/gpu-queue HTTP/1.1\r\nHost: ds01\r\nConnection: close\r\n\r\n"));
+            // Bounded: a queue is at most GpuQueue.MaxEntries entries of a few hundred bytes.
+            var buf = new byte[8 * 1024 * 1024];
+            var total = 0;
+            int n;
+            while (total < buf.Length && (n = socket.Receive(buf, total, buf.Length - total, SocketFlags.None)) > 0) total += n;
+            var text = Encoding.UTF8.GetString(buf, 0, total);
+            var body = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (!text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) || body < 0) return null;
+            return Gpu.GpuQueue.Deserialize(text[(body + 4)..]);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     private static bool Probe(string socketPath)
     {
         try

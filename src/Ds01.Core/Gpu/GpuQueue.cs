@@ -79,6 +79,15 @@ public sealed class GpuQueue
     public IReadOnlyList<GpuQueueEntry> List() => Read().Where(e => e.Entry is not null && IsLive(e.Entry))
         .Select(e => e.Entry!).OrderBy(e => e, ServingOrder.Instance).ToList();
 
+    /// <summary>Entries as ds01d hands its queue to clients (GET /_ds01/gpu-queue): the file format, as a JSON array.</summary>
+    public static string Serialize(IEnumerable<GpuQueueEntry> entries) => JsonSerializer.Serialize(entries.ToList(), Json);
+
+    /// <summary>The other side of <see cref="Serialize"/>; entries that fail the file checks are left out.</summary>
+    public static IReadOnlyList<GpuQueueEntry> Deserialize(string json) =>
+        (JsonSerializer.Deserialize<List<GpuQueueEntry>>(json, Json) ?? new List<GpuQueueEntry>())
+        .Where(e => e is not null && !string.IsNullOrEmpty(e.User) && !string.IsNullOrEmpty(e.Container) && e.Count is >= 1 and <= 64 && e.Priority is >= 0 and <= 100)
+        .Take(MaxEntries).ToList();
+
     /// <summary>
     /// How long an entry counts without its waiter asking again (<see cref="Touch"/>). A waiter polls every half
     /// second; one that stopped asking (a file with some live pid in it, a client that keeps its process but never

@@ -347,7 +347,8 @@ public sealed class GpuService : IGpuPlacement
         }).OrderBy(a => a.Slots, StringComparer.Ordinal).ToList();
     }
 
-    public IReadOnlyList<Ds01GpuAllocation> QueuedAllocations() => Queue.List().Select(e => new Ds01GpuAllocation
+    /// <summary>The waiting requests: under ds01d its queue, every user's (the client's own state dir holds only its own commands).</summary>
+    public IReadOnlyList<Ds01GpuAllocation> QueuedAllocations() => QueueEntries().Select(e => new Ds01GpuAllocation
     {
         Container = ContainerNaming.ParseTag(e.Container).Name,
         User = e.User,
@@ -357,6 +358,12 @@ public sealed class GpuService : IGpuPlacement
         Priority = e.Priority,
         AllocatedAt = e.RequestedAt,
     }).ToList();
+
+    private IReadOnlyList<GpuQueueEntry> QueueEntries() =>
+        _session.ViaService && _docker is DockerEngine { Endpoint: var endpoint } && endpoint.StartsWith("unix://", StringComparison.Ordinal) &&
+        DockerEndpointResolver.ServiceQueue(endpoint["unix://".Length..]) is { } served
+            ? served
+            : Queue.List();
 
     private void Log(string type, GpuPlacementRequest req, Dictionary<string, object?> details)
     {

@@ -82,6 +82,18 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                     continue;
                 }
 
+                if (request.Is("GET", "_ds01", "gpu-queue"))
+                {
+                    // Everyone's waiting requests, as the container list shows everyone's containers: a client under
+                    // ds01d cannot read ds01d's state dir (GpuService.QueuedAllocations).
+                    var close = head.HasToken("Connection", "close");
+                    await DiscardBodyAsync(client, framing, length, ct).ConfigureAwait(false);
+                    var queue = new Core.Gpu.GpuQueue(_options.Paths.StateDir).List();
+                    await WriteJsonAsync(clientOut, 200, Encoding.UTF8.GetBytes(Core.Gpu.GpuQueue.Serialize(queue)), close, ct).ConfigureAwait(false);
+                    if (close) return;
+                    continue;
+                }
+
                 byte[]? buffered = null;
                 async Task<byte[]> Body()
                 {

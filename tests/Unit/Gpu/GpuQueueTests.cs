@@ -129,6 +129,21 @@ public sealed class GpuQueueTests : IDisposable
     }
 
     [Fact]
+    public void The_queue_ds01d_serves_reads_back_as_written_and_drops_entries_that_fail_the_file_checks()
+    {
+        var a = Add("alice", 5, count: 2, expires: _clock.Now.AddMinutes(5), pid: Environment.ProcessId);
+        var b = Add("bob", 50);
+        var back = GpuQueue.Deserialize(GpuQueue.Serialize(_queue.List()));
+        Assert.Equal(new[] { ("bob", "bob-job._.1001", 1, 50), ("alice", "alice-job._.1001", 2, 5) }, back.Select(e => (e.User, e.Container, e.Count, e.Priority)));
+        Assert.Equal(a.RequestedAt, back[1].RequestedAt);
+        Assert.Equal(b.RequestedAt, back[0].RequestedAt);
+        var bad = "[{\"user\":\"\",\"container\":\"x\",\"count\":1,\"priority\":1,\"requested_at\":\"2026-03-01T09:00:00Z\"}," +
+                  "{\"user\":\"eve\",\"container\":\"x\",\"count\":1000,\"priority\":1,\"requested_at\":\"2026-03-01T09:00:00Z\"}," +
+                  "{\"user\":\"eve\",\"container\":\"y\",\"count\":1,\"priority\":101,\"requested_at\":\"2026-03-01T09:00:00Z\"}]";
+        Assert.Empty(GpuQueue.Deserialize(bad));
+    }
+
+    [Fact]
     public void An_id_cannot_name_a_file_outside_the_queue()
     {
         var e = Add("alice", 0);
