@@ -121,6 +121,38 @@ public class ServiceGpuTests
     }
 
     [Fact]
+    public void A_waiting_create_that_names_a_busy_gpu_while_another_is_free_takes_no_place_in_line()
+    {
+        using var bed = new ServiceTestBed();
+        var holder = $"hold0{bed.RunId}";
+        try
+        {
+            Assert.Equal(0, DockerTestBed.DockerCli("create", "--name", holder, "--label", "ds01.gpu.slots=0", "--label", $"ds01.gpu.uuids={Uuid(0)}",
+                "--label", "ds01.user=root", ServiceTestBed.Busybox, "true").Code);
+            // Alice asks (again and again, as a -Wait client would) for the busy GPU 0, claiming to wait: GPUs 1 and 2 are free.
+            var alices = ServiceTestBed.Tag(bed.Name("camper"), bed.Alice);
+            var until = DateTime.UtcNow.AddHours(12).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            for (var i = 0; i < 2; i++)
+            {
+                var camp = bed.Docker(bed.Alice, Create(alices, "-e", $"NVIDIA_VISIBLE_DEVICES={Uuid(0)}", "--label", $"ds01.gpu.wait_until={until}", "--label", "ds01.gpu.wait_count=1"));
+                Assert.NotEqual(0, camp.Code);
+                Assert.Contains("GPU slot 0 is ", camp.Err);
+            }
+            var queue = Path.Combine(bed.StateDir, "gpu-queue");
+            Assert.Empty(Directory.Exists(queue) ? Directory.GetFiles(queue, "*.json") : []);
+            // So Bob, not waiting, gets a free GPU.
+            var bobs = ServiceTestBed.Tag(bed.Name("free"), bed.Bob);
+            var free = bed.Docker(bed.Bob, Create(bobs, "-e", $"NVIDIA_VISIBLE_DEVICES={Uuid(1)}"));
+            Assert.True(free.Code == 0, free.All);
+            Assert.Equal(0, bed.Docker(bed.Bob, "rm", bobs).Code);
+        }
+        finally
+        {
+            DockerTestBed.DockerCli("rm", "-f", holder);
+        }
+    }
+
+    [Fact]
     public void A_raw_docker_start_of_a_container_whose_gpu_went_to_someone_else_after_its_hold_is_refused()
     {
         using var bed = new ServiceTestBed();

@@ -10,6 +10,9 @@ public sealed record GpuAssignment(IReadOnlyList<string> Slots, IReadOnlyList<st
 {
     /// <summary>Set for a -Wait request: until when its place in ds01d's queue is kept (sent as Labels.GpuWaitUntil, which ds01d strips).</summary>
     public DateTimeOffset? WaitUntil { get; init; }
+    /// <summary>With WaitUntil: the request's GPU count and named slot (Labels.GpuWaitCount, GpuWaitSlot).</summary>
+    public int WaitCount { get; init; }
+    public string? WaitSlot { get; init; }
 }
 
 /// <summary>A request for GPUs as part of a create.</summary>

@@ -89,11 +89,12 @@ public sealed class GpuQueue
         .Take(MaxEntries).ToList();
 
     /// <summary>
-    /// How long an entry counts without its waiter asking again (<see cref="Touch"/>). A waiter polls every half
-    /// second; one that stopped asking (a file with some live pid in it, a client that keeps its process but never
+    /// How long an entry counts without its waiter asking again (<see cref="Touch"/>). A waiter asks every 0.5 s (2 s
+    /// through ds01d), each time after the allocation lock, which under heavy churn can take a minute (GpuConfig's
+    /// default); one that stopped asking (a file with some live pid in it, a client that keeps its process but never
     /// asks again) holds the line no longer than this.
     /// </summary>
-    public static readonly TimeSpan Staleness = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Staleness = TimeSpan.FromMinutes(2);
 
     /// <summary>The waiter is still asking: its entry keeps counting (its place, by RequestedAt, stays). Another user's file is left alone.</summary>
     public void Touch(GpuQueueEntry entry)

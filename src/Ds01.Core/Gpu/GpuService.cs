@@ -40,6 +40,8 @@ public sealed class GpuService : IGpuPlacement
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    private static readonly TimeSpan ServicePollInterval = TimeSpan.FromSeconds(2);
+
     // The only caller of AllocationLock.Acquire in the product (tests/Unit/Gpu/AllocationLockOwnerTests checks it).
     private AllocationLock Lock() => AllocationLock.Acquire(_session.Paths.AllocationLockFile, Config.LockTimeout);
 
@@ -123,7 +125,7 @@ public sealed class GpuService : IGpuPlacement
                     if (chosen is not null)
                     {
                         var assignment = new GpuAssignment(chosen.Select(s => s.Slot).ToList(), chosen.Select(s => s.Uuid).ToList(), chosen.Sum(s => s.Weight),
-                            req.Limits.GpuHoldAfterStopMinutes) { WaitUntil = req.Wait && _session.ViaService ? deadline : null };
+                            req.Limits.GpuHoldAfterStopMinutes) { WaitUntil = req.Wait && _session.ViaService ? deadline : null, WaitCount = req.Count, WaitSlot = req.Slot };
                         var reservation = Reservations.Reserve(req.ContainerTag, req.User.Name, assignment.Slots, assignment.Uuids);
                         T result = default!;
                         var made = false;
@@ -174,7 +176,8 @@ public sealed class GpuService : IGpuPlacement
                     _session.Activity.Set("Waiting in the GPU queue",
                         $"{unavailable!.Message} Waiting until {deadline.ToLocalTime():HH:mm:ss} (-TimeoutSec).", _session.Clock);
                 }
-                await Task.Delay(PollInterval, ct).ConfigureAwait(false);
+                // Under ds01d each poll is a create attempt at the service: less often, so waiters do not crowd its lock.
+                await Task.Delay(_session.ViaService && PollInterval < ServicePollInterval ? ServicePollInterval : PollInterval, ct).ConfigureAwait(false);
             }
         }
         finally
@@ -239,7 +242,18 @@ public sealed class GpuService : IGpuPlacement
         // Called again when a -Wait create is retried with other slots: the previous attempt's variables go first.
         p.Env = (p.Env ?? new List<string>()).Where(e => !e.StartsWith("CUDA_VISIBLE_DEVICES=", StringComparison.Ordinal) &&
                                                           !e.StartsWith("NVIDIA_VISIBLE_DEVICES=", StringComparison.Ordinal)).ToList();
-        if (a.WaitUntil is { } until) p.Labels[Labels.GpuWaitUntil] = until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (a.WaitUntil is { } until)
+        {
+            p.Labels[Labels.GpuWaitUntil] = until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            p.Labels[Labels.GpuWaitCount] = a.WaitCount.ToString(CultureInfo.InvariantCulture);
+            if (a.WaitSlot is { } named) p.Labels[Labels.GpuWaitSlot] = named;
+        }
+        // A retried attempt may attach differently (one device, or several MIG devices through the runtime).
+        if (p.HostConfig is { } hc)
+        {
+            hc.DeviceRequests = null;
+            if (hc.Runtime == "nvidia") hc.Runtime = null;
+        }
         p.Labels[Labels.GpuSlots] = slots;
         p.Labels[Labels.GpuUuids] = uuids;
         p.Labels[Labels.GpuAllocated] = _session.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

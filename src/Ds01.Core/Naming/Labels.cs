@@ -31,6 +31,10 @@ public static class Labels
     public const string GpuHoldMinutes = "ds01.gpu.hold_minutes";
     /// <summary>A create's request to ds01d to keep its place in the GPU queue until then (ISO 8601 UTC); ds01d removes it, no container carries it.</summary>
     public const string GpuWaitUntil = "ds01.gpu.wait_until";
+    /// <summary>With GpuWaitUntil: how many GPUs the waiting request asks for (-GpuCount), whatever slots this attempt names.</summary>
+    public const string GpuWaitCount = "ds01.gpu.wait_count";
+    /// <summary>With GpuWaitUntil: the slot the waiting request named (-Gpu), if any.</summary>
+    public const string GpuWaitSlot = "ds01.gpu.wait_slot";
     /// <summary>ds01d's directory of a container's checked binds (BINDDIR/N); ds01.bind.N is the host path of bind N.</summary>
     public const string BindDir = "ds01.bind_dir";
     public const string BindPrefix = "ds01.bind.";

@@ -205,7 +205,9 @@ internal sealed class RequestPolicy
         var session = new Ds01Session(_options.Paths, _identities);
         if (session.Config.Cluster.IsSlurm) return logged;
         var container = await _engine.Value.InspectContainerAsync(id, ct).ConfigureAwait(false);
-        if (container is null) return logged; // dockerd answers its own 404
+        // dockerd answers its own 404; a running container holds its slots, and its restart (with the user's stop
+        // timeout) must not hold the lock that every create and start waits for.
+        if (container is null || container.State?.Running == true) return logged;
         var placement = new GpuService(session, _engine.Value);
         return new Verdict
         {
@@ -248,7 +250,7 @@ internal sealed class RequestPolicy
         var config = RequireConfig(c);
         var admitted = CreateAdmission.Check(r.QueryValue("name"), await body().ConfigureAwait(false), user, config,
             _binds.NewDirectory((r.QueryValue("name") ?? "").TrimStart('/')));
-        var waitUntil = TakeWaitUntil(admitted.Body);
+        var wait = TakeWait(admitted.Body);
         await CheckImageAsync(admitted, user, ct).ConfigureAwait(false);
         // The service's own session (root, its own config and state dir): its placement owns the allocation lock.
         var session = new Ds01Session(_options.Paths, _identities);
@@ -290,25 +292,32 @@ internal sealed class RequestPolicy
                     }
                 }
                 int status;
+                var forwarded = false;
                 try
                 {
                     status = await placement.PlaceAsync<int>(null, async _ =>
                     {
                         await CheckContainerCountAsync(user, admitted, ct).ConfigureAwait(false);
-                        if (gpuSlots.Count == 0) return await forward().ConfigureAwait(false);
-                        await CheckGpuAsync(user, admitted, placement, inventory, gpuSlots, waitUntil, c.Peer.Pid, ct).ConfigureAwait(false);
+                        if (gpuSlots.Count == 0)
+                        {
+                            forwarded = true;
+                            return await forward().ConfigureAwait(false);
+                        }
+                        await CheckGpuAsync(user, admitted, placement, inventory, gpuSlots, wait, c.Peer.Pid, ct).ConfigureAwait(false);
                         // Taken until dockerd has answered: a create whose client is killed, or whose answer is lost, may
                         // still make the container, so the slot is nobody else's until then (GpuReservations).
                         var reservation = placement.Reservations.Reserve(admitted.Tag, user.Name, gpuSlots,
                             gpuSlots.Select(s => inventory.FirstOrDefault(x => x.Slot == s)?.Uuid ?? s).ToList());
+                        forwarded = true;
                         var answered = await forward().ConfigureAwait(false);
                         placement.Reservations.Release(reservation);
                         return answered;
                     }, ct).ConfigureAwait(false);
                 }
-                catch (Ds01Exception)
+                catch (Exception e) when (e is Ds01Exception || !forwarded)
                 {
-                    // Refused under the lock: nothing reached dockerd. (An I/O failure mid-forward keeps the mounts; ds01d's start-up sweep removes unused ones.)
+                    // Refused under the lock, or the client went away before it was asked: nothing reached dockerd. (An
+                    // I/O failure mid-forward keeps the mounts; ds01d's sweep removes unused ones.)
                     if (admitted.BindDir is { } d) _binds.Remove(d);
                     throw;
                 }
@@ -512,14 +521,27 @@ internal sealed class RequestPolicy
         JsonFields.Set(admitted.Body, "Env", env);
     }
 
-    /// <summary>The client's -Wait deadline (Labels.GpuWaitUntil), taken out of the body: no container carries it.</summary>
-    private static DateTimeOffset? TakeWaitUntil(JsonObject body)
+    /// <summary>A -Wait request as its client asked it: until when, how many GPUs, which slot if one was named.</summary>
+    private sealed record WaitRequest(DateTimeOffset Until, int? Count, string? Slot);
+
+    /// <summary>The client's -Wait labels (Labels.GpuWaitUntil, GpuWaitCount, GpuWaitSlot), taken out of the body: no container carries them.</summary>
+    private static WaitRequest? TakeWait(JsonObject body)
     {
-        if (JsonFields.Obj(body, "Labels") is not { } labels || labels[Labels.GpuWaitUntil] is not { } node) return null;
-        labels.Remove(Labels.GpuWaitUntil);
-        return node is JsonValue v && v.TryGetValue<string>(out var text) &&
-               DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
-            ? at : null;
+        if (JsonFields.Obj(body, "Labels") is not { } labels) return null;
+        string? Take(string key)
+        {
+            var node = labels[key];
+            labels.Remove(key);
+            return node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+        }
+        var until = Take(Labels.GpuWaitUntil);
+        var count = Take(Labels.GpuWaitCount);
+        var slot = Take(Labels.GpuWaitSlot);
+        if (until is null || !DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+            return null;
+        return new WaitRequest(at,
+            int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 64 ? n : null,
+            string.IsNullOrEmpty(slot) || slot.Length > 16 ? null : Ds01GpuSlot.NormalizeSlotId(slot));
     }
 
     private static readonly Regex ImageReference = new(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$", RegexOptions.CultureInvariant);
@@ -563,7 +585,7 @@ internal sealed class RequestPolicy
     /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
     /// </summary>
     private async Task CheckGpuAsync(UserIdentity user, AdmittedCreate admitted, GpuService placement, IReadOnlyList<Ds01GpuSlot> slots,
-        IReadOnlyList<string> requested, DateTimeOffset? waitUntil, int? pid, CancellationToken ct)
+        IReadOnlyList<string> requested, WaitRequest? wait, int? pid, CancellationToken ct)
     {
         // Every user's containers and ds01d's reservations of creates in flight; this tag's own reservation (a create
         // of the same name that never answered) is replaced by this one.
@@ -579,20 +601,36 @@ internal sealed class RequestPolicy
                     $"A free GPU is promised to a waiting request of priority {ahead.Priority} ({ahead.User}).", admitted.Tag,
                     "Use -Wait to queue for the next one.");
         }
-        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable && waitUntil is { } until && until > DateTimeOffset.UtcNow)
+        catch (Ds01Exception e) when (e.Kind == Ds01ErrorKind.ResourceUnavailable && wait is { } w && w.Until > DateTimeOffset.UtcNow)
         {
             // A -Wait request keeps (or takes) its place in ds01d's queue until its deadline, its waiting process ends or
-            // it stops asking (GpuQueue.Staleness); its client asks again, and is served when it is first in line.
+            // it stops asking (GpuQueue.Staleness); its client asks again, and is served when it is first in line. The
+            // entry is what the client asked for (a count, or the slot it named); a raw create naming slots is its slot.
+            var count = w.Count ?? requested.Count;
+            var slot = w.Slot ?? (w.Count is null && requested.Count == 1 ? requested[0] : null);
+            // Only a request that finds nothing it could take is waiting. One that names a busy slot while a GPU it may
+            // have is free would otherwise hold everyone back from that free GPU without ever taking it.
+            if (e.ErrorId != "GpuQueuedAhead" && CouldTakeNow(user, limits, slots, holdings, count, slot)) throw;
             if (queue.List().FirstOrDefault(q => q.Container == admitted.Tag) is { } mine) queue.Touch(mine);
             else
             {
                 queue.Prune();
-                var deadline = until < DateTimeOffset.UtcNow.AddHours(24) ? until : DateTimeOffset.UtcNow.AddHours(24);
-                queue.Enqueue(user.Name, admitted.Tag, requested.Count, limits.Priority, deadline, pid, null, limits.AllowFullGpu);
+                var deadline = w.Until < DateTimeOffset.UtcNow.AddHours(24) ? w.Until : DateTimeOffset.UtcNow.AddHours(24);
+                queue.Enqueue(user.Name, admitted.Tag, count, limits.Priority, deadline, pid, slot, limits.AllowFullGpu);
             }
             throw;
         }
         foreach (var q in queue.List().Where(q => q.Container == admitted.Tag)) queue.Remove(q);
+    }
+
+    private static bool CouldTakeNow(UserIdentity user, Core.Configuration.Ds01ResourceLimit limits, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> holdings, int count, string? slot)
+    {
+        try
+        {
+            SlotAllocator.Choose(slots, holdings, new GpuRequest(user.Name, count, slot, limits.GpuLimit, limits.MaxGpusPerContainer, limits.AllowFullGpu));
+            return true;
+        }
+        catch (Ds01Exception) { return false; }
     }
 
     private static void CheckSlotsFree(UserIdentity user, AdmittedCreate admitted, IReadOnlyList<Ds01GpuSlot> slots, IReadOnlyList<GpuHolding> live, IReadOnlyList<string> requested)

@@ -177,8 +177,11 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                 {
                     ServiceMetrics.Requests.WithLabels("refused", ServiceMetrics.Family(request.Segments)).Inc();
                     ServiceMetrics.Refusals.WithLabels(e.ErrorId).Inc();
-                    // Refused under the lock (a slot taken meanwhile, max_containers): nothing went to dockerd.
-                    await WriteErrorAsync(clientOut, e, false, ct).ConfigureAwait(false);
+                    // Refused under the lock (a slot taken meanwhile, max_containers): nothing went to dockerd. A body the
+                    // policy did not read (a start's) is still in the stream: the connection cannot carry another request.
+                    var drained = buffered is not null || framing == BodyFraming.None;
+                    await WriteErrorAsync(clientOut, e, !drained, ct).ConfigureAwait(false);
+                    if (!drained) return;
                     continue;
                 }
                 ServiceMetrics.Requests.WithLabels("relayed", ServiceMetrics.Family(request.Segments)).Inc();

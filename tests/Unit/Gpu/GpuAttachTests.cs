@@ -59,6 +59,28 @@ public class GpuAttachTests
     }
 
     [Fact]
+    public void A_retried_wait_attempt_carries_only_its_own_slots_never_the_previous_attempts()
+    {
+        // -Wait under ds01d applies each attempt's slots to the same parameters (GpuService.PlaceAsync).
+        var (gpu, p, cfg) = Setup("nvidia");
+        using (cfg)
+        {
+            gpu.Apply(new GpuAssignment(new[] { "1" }, new[] { "GPU-one" }, 1, 15), p);
+            gpu.Apply(new GpuAssignment(new[] { "3.0", "3.1" }, new[] { "MIG-a", "MIG-b" }, 2.0 / 7, 15), p);
+            Assert.Null(p.HostConfig!.DeviceRequests);
+            Assert.Equal("nvidia", p.HostConfig.Runtime);
+            Assert.Equal(new[] { "CUDA_VISIBLE_DEVICES=MIG-a,MIG-b", "NVIDIA_VISIBLE_DEVICES=MIG-a,MIG-b" }, p.Env);
+
+            gpu.Apply(new GpuAssignment(new[] { "2" }, new[] { "GPU-two" }, 1, 15) { WaitUntil = DateTimeOffset.UnixEpoch, WaitCount = 1 }, p);
+            Assert.Equal(new[] { "GPU-two" }, Assert.Single(p.HostConfig.DeviceRequests).DeviceIDs);
+            Assert.Null(p.HostConfig.Runtime);
+            Assert.Equal(new[] { "CUDA_VISIBLE_DEVICES=GPU-two", "NVIDIA_VISIBLE_DEVICES=GPU-two" }, p.Env);
+            Assert.Equal(("1970-01-01T00:00:00Z", "1"), (p.Labels[Labels.GpuWaitUntil], p.Labels[Labels.GpuWaitCount]));
+            Assert.False(p.Labels.ContainsKey(Labels.GpuWaitSlot));
+        }
+    }
+
+    [Fact]
     public void Simulated_mode_records_labels_and_env_only()
     {
         var (gpu, p, cfg) = Setup("simulated");
