@@ -50,48 +50,37 @@ public static class DockerEndpointResolver
     /// </summary>
     public static IReadOnlyList<Gpu.GpuQueueEntry>? ServiceQueue(string socketPath)
     {
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.ReceiveTimeout = 5000;
-            socket.SendTimeout = 5000;
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            socket.Send(Encoding.ASCII.GetBytes("GET /_ds01/gpu-queue HTTP/1.1\r\nHost: ds01\r\nConnection: close\r\n\r\n"));
-            // Bounded: a queue is at most GpuQueue.MaxEntries entries of a few hundred bytes.
-            var buf = new byte[8 * 1024 * 1024];
-            var total = 0;
-            int n;
-            while (total < buf.Length && (n = socket.Receive(buf, total, buf.Length - total, SocketFlags.None)) > 0) total += n;
-            var text = Encoding.UTF8.GetString(buf, 0, total);
-            var body = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            if (!text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) || body < 0) return null;
-            return Gpu.GpuQueue.Deserialize(text[(body + 4)..]);
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or System.Text.Json.JsonException)
-        {
-            return null;
-        }
+        // Bounded: a queue is at most GpuQueue.MaxEntries entries of a few hundred bytes.
+        var text = ServiceGet(socketPath, "/_ds01/gpu-queue", 8 * 1024 * 1024, 5000);
+        var body = text?.IndexOf("\r\n\r\n", StringComparison.Ordinal) ?? -1;
+        if (text is null || !text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) || body < 0) return null;
+        try { return Gpu.GpuQueue.Deserialize(text[(body + 4)..]); }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
-    private static bool Probe(string socketPath)
+    private static bool Probe(string socketPath) =>
+        ServiceGet(socketPath, "/_ds01/ping", 4096, 2000) is { } text &&
+        text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && text.Contains("\"service\":\"ds01d\"", StringComparison.Ordinal);
+
+    /// <summary>One GET to ds01d's own endpoints over its socket (Connection: close), the answer read up to <paramref name="maxBytes"/>; null when nothing answers.</summary>
+    private static string? ServiceGet(string socketPath, string path, int maxBytes, int timeoutMs)
     {
         try
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.ReceiveTimeout = 2000;
-            socket.SendTimeout = 2000;
+            socket.ReceiveTimeout = timeoutMs;
+            socket.SendTimeout = timeoutMs;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            socket.Send(Encoding.ASCII.GetBytes("GET /_ds01/ping HTTP/1.1\r\nHost: ds01\r\nConnection: close\r\n\r\n"));
-            var buf = new byte[4096];
+            socket.Send(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: ds01\r\nConnection: close\r\n\r\n"));
+            var buf = new byte[maxBytes];
             var total = 0;
             int n;
             while (total < buf.Length && (n = socket.Receive(buf, total, buf.Length - total, SocketFlags.None)) > 0) total += n;
-            var text = Encoding.ASCII.GetString(buf, 0, total);
-            return text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && text.Contains("\"service\":\"ds01d\"", StringComparison.Ordinal);
+            return Encoding.UTF8.GetString(buf, 0, total);
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            return false;
+            return null;
         }
     }
 }
