@@ -26,7 +26,10 @@ public static class HostPrompts
             return a.StartsWith('-') && word.Length >= 4 && "noninteractive".StartsWith(word, StringComparison.Ordinal);
         });
 
-    /// <summary>Exceptions a host raises when it cannot ask (non-interactive pwsh, ds01 without a terminal, a closed stdin).</summary>
+    /// <summary>
+    /// Exceptions a host raises when it cannot ask (non-interactive pwsh, ds01 without a terminal, a closed stdin).
+    /// NotImplementedException is how PowerShell's default host refuses a prompt; Ds01 itself has no stubs behind it.
+    /// </summary>
     public static bool IsRefusal(Exception e) =>
         e is HostException or PromptingException or NotImplementedException or NotSupportedException
             or System.Management.Automation.PSInvalidOperationException or InvalidOperationException or IOException;

@@ -178,9 +178,10 @@ internal sealed class RequestPolicy
         }
         if (action is "start" or "restart")
         {
-            await CheckClusterStartAsync(found, ct).ConfigureAwait(false);
+            var session = new Ds01Session(_options.Paths, _identities);
+            await CheckClusterStartAsync(found, session, ct).ConfigureAwait(false);
             EnsureBinds(found, c);
-            if (!c.IsAdmin) return await GpuStartAsync(id, Logged(c, owner, action == "start" ? "container.start" : "container.restart", 204), ct).ConfigureAwait(false);
+            if (!c.IsAdmin) return await GpuStartAsync(id, session, Logged(c, owner, action == "start" ? "container.start" : "container.restart", 204), ct).ConfigureAwait(false);
         }
         return action switch
         {
@@ -200,9 +201,8 @@ internal sealed class RequestPolicy
     /// reservations and queue, and dockerd starts it inside that hold of the lock: a raw `docker start` is no way
     /// around it, and two users starting at once cannot both pass. (On a Slurm node the job holds the GPUs.)
     /// </summary>
-    private async Task<Verdict> GpuStartAsync(string id, Verdict logged, CancellationToken ct)
+    private async Task<Verdict> GpuStartAsync(string id, Ds01Session session, Verdict logged, CancellationToken ct)
     {
-        var session = new Ds01Session(_options.Paths, _identities);
         if (session.Config.Cluster.IsSlurm) return logged;
         var container = await _engine.Value.InspectContainerAsync(id, ct).ConfigureAwait(false);
         // dockerd answers its own 404; a running container holds its slots, and its restart (with the user's stop
@@ -223,9 +223,9 @@ internal sealed class RequestPolicy
     }
 
     /// <summary>On a Slurm node, a container of a job that no longer runs here is not started again: its GRES is free for others. For admins too.</summary>
-    private async Task CheckClusterStartAsync(ContainerBinds found, CancellationToken ct)
+    private async Task CheckClusterStartAsync(ContainerBinds found, Ds01Session session, CancellationToken ct)
     {
-        var cluster = new Ds01Session(_options.Paths, _identities).Config.Cluster;
+        var cluster = session.Config.Cluster;
         if (!cluster.IsSlurm) return;
         if (Core.Cluster.ClusterLabels.JobOf(found.Labels) is { } jobId)
             await ClusterAdmission.CheckStartAsync(found.Tag, jobId, cluster, _options.SlurmNode, ct).ConfigureAwait(false);
@@ -474,10 +474,7 @@ internal sealed class RequestPolicy
         }
     }
 
-    /// <summary>
-    /// The slots the request names must be free in the live holdings and within the caller's quota, checked with the
-    /// same allocator the client uses, one slot at a time so each counts against the quota of the next.
-    /// </summary>
+    /// <summary>The slots the request names, by slot id or UUID ("all": every slot of this machine).</summary>
     private static List<string> ResolveSlots(IReadOnlyList<string> devices, IReadOnlyList<Ds01GpuSlot> slots)
     {
         var requested = new List<string>();

@@ -73,23 +73,16 @@ internal sealed class DockerApiConnectionHandler : ConnectionHandler
                 catch (HttpFormatException e) { await WriteErrorAsync(clientOut, Deny.BadRequest("BadHttpRequest", e.Message, null), true, ct).ConfigureAwait(false); return; }
                 catch (Ds01Exception e) { await WriteErrorAsync(clientOut, e, true, ct).ConfigureAwait(false); return; }
 
-                if (request.Is("GET", "_ds01", "ping"))
+                // ds01d's own endpoints: who the caller is, and the GPU queue (everyone's waiting requests, as the
+                // container list shows everyone's containers; a client cannot read ds01d's state dir).
+                var own = request.Is("GET", "_ds01", "ping")
+                    ? $"{{\"service\":\"ds01d\",\"uid\":{caller.Uid},\"admin\":{(caller.IsAdmin ? "true" : "false")}}}"
+                    : request.Is("GET", "_ds01", "gpu-queue") ? Core.Gpu.GpuQueue.Serialize(new Core.Gpu.GpuQueue(_options.Paths.StateDir).List()) : null;
+                if (own is not null)
                 {
                     var close = head.HasToken("Connection", "close");
                     await DiscardBodyAsync(client, framing, length, ct).ConfigureAwait(false);
-                    await WriteJsonAsync(clientOut, 200, Encoding.UTF8.GetBytes($"{{\"service\":\"ds01d\",\"uid\":{caller.Uid},\"admin\":{(caller.IsAdmin ? "true" : "false")}}}"), close, ct).ConfigureAwait(false);
-                    if (close) return;
-                    continue;
-                }
-
-                if (request.Is("GET", "_ds01", "gpu-queue"))
-                {
-                    // Everyone's waiting requests, as the container list shows everyone's containers: a client under
-                    // ds01d cannot read ds01d's state dir (GpuService.QueuedAllocations).
-                    var close = head.HasToken("Connection", "close");
-                    await DiscardBodyAsync(client, framing, length, ct).ConfigureAwait(false);
-                    var queue = new Core.Gpu.GpuQueue(_options.Paths.StateDir).List();
-                    await WriteJsonAsync(clientOut, 200, Encoding.UTF8.GetBytes(Core.Gpu.GpuQueue.Serialize(queue)), close, ct).ConfigureAwait(false);
+                    await WriteJsonAsync(clientOut, 200, Encoding.UTF8.GetBytes(own), close, ct).ConfigureAwait(false);
                     if (close) return;
                     continue;
                 }

@@ -58,6 +58,7 @@ public sealed class ShowDs01DashboardCommand : Ds01ContainerCmdlet
     // Hosts without a terminal (an embedded runspace, a redirected ds01) throw from RawUI rather than return null.
     private int Width()
     {
+        // Not a stub: hosts without a console (a hosted runspace, a redirected ds01) throw these for BufferSize.
         try { return Host.UI.RawUI?.BufferSize.Width is > 20 and var w ? w : 100; }
         catch (Exception e) when (e is NotImplementedException or PSNotImplementedException or HostException) { return 100; }
     }
